@@ -1,0 +1,63 @@
+namespace NeuralOde.AutoDiff;
+
+/// <summary>A chunked bump allocator: fixed-size blocks, never copied on growth, reused after <see cref="Reset"/>.</summary>
+/// <remarks>
+/// A request that does not fit in the rest of the current block moves on to the next block big enough for it (a
+/// block smaller than the request is passed over for this epoch); when none is left, a new block of
+/// max(<see cref="ChunkLength"/>, request) elements is appended. No block is larger than a single request or the
+/// chunk length, so no array exceeds 2^31 elements. After warm-up the same sequence of requests allocates nothing.
+/// </remarks>
+internal sealed class Arena<T>
+    where T : unmanaged
+{
+    private readonly List<T[]> chunks = [];
+    private int current = -1;
+    private int used;
+
+    public Arena(int chunkLength) => ChunkLength = chunkLength;
+
+    public int ChunkLength { get; }
+
+    /// <summary>Elements handed out since the last reset (excluding what was skipped at block ends).</summary>
+    public long ElementsInUse { get; private set; }
+
+    /// <summary>Elements held by all blocks.</summary>
+    public long ElementsReserved
+    {
+        get
+        {
+            long total = 0;
+            foreach (var c in chunks) total += c.Length;
+            return total;
+        }
+    }
+
+    /// <summary>Reserves <paramref name="length"/> contiguous elements; their content is whatever was there before.</summary>
+    public (int Chunk, int Offset) Allocate(int length)
+    {
+        if (current >= 0 && chunks[current].Length - used >= length)
+        {
+            int offset = used;
+            used += length;
+            ElementsInUse += length;
+            return (current, offset);
+        }
+
+        int next = current + 1;
+        while (next < chunks.Count && chunks[next].Length < length) next++;
+        if (next == chunks.Count) chunks.Add(new T[Math.Max(ChunkLength, length)]);
+        current = next;
+        used = length;
+        ElementsInUse += length;
+        return (current, 0);
+    }
+
+    public Span<T> Get(int chunk, int offset, int length) => chunks[chunk].AsSpan(offset, length);
+
+    public void Reset()
+    {
+        current = -1;
+        used = 0;
+        ElementsInUse = 0;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace NeuralOde.AutoDiff.Kernels;
+
+/// <summary>An elementwise function of two arguments with scalar, Vector256 and Vector512 forms.</summary>
+internal interface IBinaryOperator<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    static abstract T Invoke(T a, T b);
+    static abstract Vector256<T> Invoke(Vector256<T> a, Vector256<T> b);
+    static abstract Vector512<T> Invoke(Vector512<T> a, Vector512<T> b);
+}
+
+/// <summary>g · σ'(y): the backward of y = σ(x).</summary>
+internal readonly struct GradientTimesDerivative<T, TAct> : IBinaryOperator<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TAct : struct, IActivationDerivative<T>
+{
+    public static T Invoke(T g, T y) => g * TAct.Derivative(y);
+    public static Vector256<T> Invoke(Vector256<T> g, Vector256<T> y) => g * TAct.Derivative(y);
+    public static Vector512<T> Invoke(Vector512<T> g, Vector512<T> y) => g * TAct.Derivative(y);
+}
+
+/// <summary>g · dσ'/dy (y): the backward, with respect to y, of a node holding σ'(x) written from y.</summary>
+internal readonly struct GradientTimesSecondDerivative<T, TAct> : IBinaryOperator<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TAct : struct, IActivationDerivative<T>
+{
+    public static T Invoke(T g, T y) => g * TAct.SecondDerivative(y);
+    public static Vector256<T> Invoke(Vector256<T> g, Vector256<T> y) => g * TAct.SecondDerivative(y);
+    public static Vector512<T> Invoke(Vector512<T> g, Vector512<T> y) => g * TAct.SecondDerivative(y);
+}
+
+/// <summary>σ'(y), ignoring the first argument.</summary>
+internal readonly struct DerivativeOf<T, TAct> : IBinaryOperator<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+    where TAct : struct, IActivationDerivative<T>
+{
+    public static T Invoke(T unused, T y) => TAct.Derivative(y);
+    public static Vector256<T> Invoke(Vector256<T> unused, Vector256<T> y) => TAct.Derivative(y);
+    public static Vector512<T> Invoke(Vector512<T> unused, Vector512<T> y) => TAct.Derivative(y);
+}
+
+/// <summary>
+/// The one loop for what TensorPrimitives lacks (activation derivatives written from the output): a Vector512 body
+/// where accelerated, else Vector256, then a scalar tail. The operator is a struct type argument, so there is no
+/// delegate or virtual call per element.
+/// </summary>
+internal static class ElementwiseDriver
+{
+    /// <summary>destination[i] = (accumulate ? destination[i] : 0) + TOp(a[i], b[i]).</summary>
+    public static void Apply<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> destination, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TOp : struct, IBinaryOperator<T>
+    {
+        int n = destination.Length;
+        if (a.Length < n || b.Length < n) ThrowHelper.LengthMismatch(nameof(a), Math.Min(a.Length, b.Length), n);
+        ref T ar = ref MemoryMarshal.GetReference(a);
+        ref T br = ref MemoryMarshal.GetReference(b);
+        ref T d = ref MemoryMarshal.GetReference(destination);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+            {
+                var v = TOp.Invoke(Vector512.LoadUnsafe(ref ar, (nuint)i), Vector512.LoadUnsafe(ref br, (nuint)i));
+                if (accumulate) v += Vector512.LoadUnsafe(ref d, (nuint)i);
+                v.StoreUnsafe(ref d, (nuint)i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        {
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+            {
+                var v = TOp.Invoke(Vector256.LoadUnsafe(ref ar, (nuint)i), Vector256.LoadUnsafe(ref br, (nuint)i));
+                if (accumulate) v += Vector256.LoadUnsafe(ref d, (nuint)i);
+                v.StoreUnsafe(ref d, (nuint)i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            T v = TOp.Invoke(Unsafe.Add(ref ar, i), Unsafe.Add(ref br, i));
+            Unsafe.Add(ref d, i) = accumulate ? Unsafe.Add(ref d, i) + v : v;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Numerics;
+
+namespace NeuralOde.AutoDiff.Nn;
+
+/// <summary>All of a model's parameters as one flat value vector and one flat gradient vector, with named views.</summary>
+/// <remarks>
+/// Layers add their tensors while the model is built; the storage grows by copying until the set is first used by a
+/// tape, an optimizer or a caller that takes its spans, after which it is frozen and adding throws. One flat vector
+/// lets an adjoint state a_θ, a seminorm mask, an optimizer, gradient clipping and fixture loading all address the
+/// same layout.
+/// </remarks>
+public sealed class ParameterSet<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly List<Parameter<T>> parameters = [];
+    private readonly Dictionary<string, Parameter<T>> byName = new(StringComparer.Ordinal);
+    private T[] values = [];
+    private T[] gradients = [];
+    private int length;
+
+    /// <summary>The total number of scalar parameters.</summary>
+    public int Length => length;
+
+    /// <summary>Whether tensors can no longer be added.</summary>
+    public bool IsFrozen { get; private set; }
+
+    /// <summary>The tensors, in the order they were added.</summary>
+    public IReadOnlyList<Parameter<T>> Parameters => parameters;
+
+    /// <summary>All values as one flat vector (freezes the set).</summary>
+    public Span<T> Values
+    {
+        get
+        {
+            IsFrozen = true;
+            return values.AsSpan(0, length);
+        }
+    }
+
+    /// <summary>All gradients as one flat vector, laid out as <see cref="Values"/> (freezes the set).</summary>
+    public Span<T> Gradients
+    {
+        get
+        {
+            IsFrozen = true;
+            return gradients.AsSpan(0, length);
+        }
+    }
+
+    /// <summary>The tensor called <paramref name="name"/>.</summary>
+    /// <param name="name">The tensor's name.</param>
+    /// <exception cref="KeyNotFoundException">No tensor has that name.</exception>
+    public Parameter<T> this[string name] =>
+        byName.TryGetValue(name, out var p) ? p : throw new KeyNotFoundException($"No parameter is named '{name}'. Known: {string.Join(", ", byName.Keys)}.");
+
+    /// <summary>Adds a zero-initialised tensor.</summary>
+    /// <param name="name">A unique name.</param>
+    /// <param name="shape">Its shape.</param>
+    /// <returns>The view of the new tensor.</returns>
+    /// <exception cref="InvalidOperationException">The set is frozen.</exception>
+    /// <exception cref="ArgumentException">The name is empty or taken, or the shape is empty.</exception>
+    public Parameter<T> Add(string name, Shape shape)
+    {
+        if (IsFrozen) throw new InvalidOperationException($"Cannot add '{name}': the parameter set is frozen once a tape, an optimizer or a caller has used its storage.");
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (byName.ContainsKey(name)) throw new ArgumentException($"A parameter named '{name}' already exists.", nameof(name));
+        if (shape.Length <= 0) throw new ArgumentException($"Parameter '{name}' has the empty shape {shape}.", nameof(shape));
+        int needed = checked(length + shape.Length);
+        if (needed > values.Length)
+        {
+            int capacity = Math.Max(needed, values.Length * 2);
+            Array.Resize(ref values, capacity);
+            Array.Resize(ref gradients, capacity);
+        }
+        var p = new Parameter<T>(this, name, shape, length);
+        length = needed;
+        parameters.Add(p);
+        byName.Add(name, p);
+        return p;
+    }
+
+    /// <summary>Whether a tensor called <paramref name="name"/> exists.</summary>
+    /// <param name="name">The name.</param>
+    /// <returns>True if it exists.</returns>
+    public bool Contains(string name) => byName.ContainsKey(name);
+
+    /// <summary>Sets every gradient to zero.</summary>
+    public void ZeroGradients() => Gradients.Clear();
+
+    /// <summary>Freezes the set and returns the backing arrays (the tape references them without copying).</summary>
+    internal T[] FrozenValues
+    {
+        get
+        {
+            IsFrozen = true;
+            return values;
+        }
+    }
+
+    internal T[] FrozenGradients
+    {
+        get
+        {
+            IsFrozen = true;
+            return gradients;
+        }
+    }
+}

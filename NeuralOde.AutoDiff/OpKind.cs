@@ -1,0 +1,55 @@
+namespace NeuralOde.AutoDiff;
+
+/// <summary>What produced a tape node; the reverse sweep dispatches on it.</summary>
+internal enum OpKind : byte
+{
+    // Leaves.
+    Constant,
+    Variable,
+    Parameter,
+
+    // Elementwise (Ops/ElementwiseOps.cs).
+    Add,
+    Subtract,
+    Multiply,
+    Divide,
+    Scale,
+    AddScalar,
+    Negate,
+    Square,
+    Sqrt,
+    Exp,
+    Log,
+    AddRow,
+    MultiplyRow,
+    MultiplyColumn,
+    BroadcastRows,
+
+    // Activations (Ops/ActivationOps.cs).
+    Tanh,
+    Sigmoid,
+    Softplus,
+    Relu,
+    Elu,
+    Swish,
+    ActivationDerivative,
+
+    // Matrix products (Ops/MatMulOps.cs).
+    MatMul,
+    Linear,
+
+    // Reductions (Ops/ReductionOps.cs).
+    Sum,
+    SumRows,
+    SumColumns,
+    RowDot,
+
+    // Structure (Ops/StructureOps.cs).
+    ConcatColumns,
+    SliceColumns,
+
+    // Losses (Ops/LossOps.cs).
+    MeanSquaredError,
+    MeanAbsoluteError,
+    SoftmaxCrossEntropy,
+}
