@@ -23,6 +23,7 @@ internal enum OpKind : byte
     AddRow,
     MultiplyRow,
     MultiplyColumn,
+    MultiplyTiled,
     BroadcastRows,
 
     // Activations (Ops/ActivationOps.cs).
@@ -47,6 +48,7 @@ internal enum OpKind : byte
     // Structure (Ops/StructureOps.cs).
     ConcatColumns,
     SliceColumns,
+    SliceRows,
 
     // Losses (Ops/LossOps.cs).
     MeanSquaredError,

@@ -74,6 +74,18 @@ public sealed class Tape<T>
     /// <returns>The handle.</returns>
     public Var<T> Constant(ReadOnlySpan<T> data) => Constant(data, new Shape(1, data.Length));
 
+    /// <summary>Records a constant with every element equal to <paramref name="value"/>.</summary>
+    /// <param name="shape">The shape.</param>
+    /// <param name="value">The value of every element.</param>
+    /// <returns>The handle.</returns>
+    public Var<T> Full(Shape shape, T value)
+    {
+        if (shape.Rows < 0 || shape.Cols < 0) ThrowHelper.OutOfRange(nameof(shape), shape, "Sizes must be non-negative.");
+        int index = Push(OpKind.Constant, shape, requiresGrad: false);
+        Value(index).Fill(value);
+        return new Var<T>(this, index, epoch);
+    }
+
     /// <summary>Records a 1 × 1 constant.</summary>
     /// <param name="value">The value.</param>
     /// <returns>The handle.</returns>

@@ -87,6 +87,9 @@ public sealed class ParameterSet<T>
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => Gradients.Clear();
 
+    /// <summary>A tensor's values while the model is being built, without freezing the set (for initialisers).</summary>
+    internal Span<T> ValuesWhileBuilding(Parameter<T> p) => values.AsSpan(p.Offset, p.Length);
+
     /// <summary>Freezes the set and returns the backing arrays (the tape references them without copying).</summary>
     internal T[] FrozenValues
     {

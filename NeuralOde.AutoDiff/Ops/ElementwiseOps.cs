@@ -116,6 +116,27 @@ public static partial class Ops
         return tape.Handle(index);
     }
 
+    /// <summary>a ⊙ tile(b): a has K·R rows, b has R, and row block k of a is multiplied elementwise by b.</summary>
+    /// <param name="a">A (K·R) × C value, e.g. K tangents of a batch stacked by rows.</param>
+    /// <param name="b">An R × C value, e.g. an activation derivative of the batch.</param>
+    /// <returns>The (K·R) × C product.</returns>
+    /// <remarks>With K tangents stacked, one call applies σ'(x) to all of them (forward-mode through an activation).</remarks>
+    /// <exception cref="ArgumentException">The columns differ or a's rows are not a multiple of b's.</exception>
+    public static Var<T> MultiplyTiled<T>(Var<T> a, Var<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (tape, ia, ib) = Pair(a, b, nameof(MultiplyTiled), sameShape: false);
+        Shape sa = tape.Node(ia).Shape, sb = tape.Node(ib).Shape;
+        if (sa.Cols != sb.Cols || sb.Rows == 0 || sa.Rows % sb.Rows != 0)
+            ThrowHelper.ShapeMismatch(nameof(b), $"{nameof(MultiplyTiled)}: {sa} needs a factor with {sa.Cols} columns and a row count dividing {sa.Rows}, not {sb}.");
+        int index = tape.Push(OpKind.MultiplyTiled, sa, AnyRequiresGrad(tape, ia, ib), ia, ib);
+        ReadOnlySpan<T> av = tape.Value(ia), bv = tape.Value(ib);
+        var y = tape.Value(index);
+        for (int start = 0; start < av.Length; start += bv.Length)
+            TensorPrimitives.Multiply(av.Slice(start, bv.Length), bv, y.Slice(start, bv.Length));
+        return tape.Handle(index);
+    }
+
     /// <summary>The 1 × C row repeated <paramref name="rows"/> times.</summary>
     /// <param name="row">A 1 × C value.</param>
     /// <param name="rows">The number of rows of the result.</param>
@@ -306,6 +327,19 @@ public static partial class Ops
                     var gRow = g.Slice(r * shape.Cols, shape.Cols);
                     if (!ga.IsEmpty) { var gaRow = ga.Slice(r * shape.Cols, shape.Cols); TensorPrimitives.MultiplyAdd(gRow, cv[r], gaRow, gaRow); }
                     if (!gc.IsEmpty) gc[r] += TensorPrimitives.Dot(gRow, xv.Slice(r * shape.Cols, shape.Cols));
+                }
+                break;
+            }
+            case OpKind.MultiplyTiled:
+            {
+                ReadOnlySpan<T> av = tape.Value(a), bv = tape.Value(b);
+                Span<T> ga = tape.RequiresGrad(a) ? tape.GradSpan(a) : default;
+                Span<T> gb = tape.RequiresGrad(b) ? tape.GradSpan(b) : default;
+                for (int start = 0; start < av.Length; start += bv.Length)
+                {
+                    var gBlock = g.Slice(start, bv.Length);
+                    if (!ga.IsEmpty) { var gaBlock = ga.Slice(start, bv.Length); TensorPrimitives.MultiplyAdd(gBlock, bv, gaBlock, gaBlock); }
+                    if (!gb.IsEmpty) TensorPrimitives.MultiplyAdd(gBlock, av.Slice(start, bv.Length), gb, gb);
                 }
                 break;
             }

@@ -12,7 +12,7 @@ internal static class OpBackward
         {
             case OpKind.Add or OpKind.Subtract or OpKind.Multiply or OpKind.Divide or OpKind.Scale or OpKind.AddScalar
                 or OpKind.Negate or OpKind.Square or OpKind.Sqrt or OpKind.Exp or OpKind.Log
-                or OpKind.AddRow or OpKind.MultiplyRow or OpKind.MultiplyColumn or OpKind.BroadcastRows:
+                or OpKind.AddRow or OpKind.MultiplyRow or OpKind.MultiplyColumn or OpKind.MultiplyTiled or OpKind.BroadcastRows:
                 Ops.ElementwiseBackward(tape, index);
                 break;
             case OpKind.Tanh or OpKind.Sigmoid or OpKind.Softplus or OpKind.Relu or OpKind.Elu or OpKind.Swish or OpKind.ActivationDerivative:
@@ -24,7 +24,7 @@ internal static class OpBackward
             case OpKind.Sum or OpKind.SumRows or OpKind.SumColumns or OpKind.RowDot:
                 Ops.ReductionBackward(tape, index);
                 break;
-            case OpKind.ConcatColumns or OpKind.SliceColumns:
+            case OpKind.ConcatColumns or OpKind.SliceColumns or OpKind.SliceRows:
                 Ops.StructureBackward(tape, index);
                 break;
             case OpKind.MeanSquaredError or OpKind.MeanAbsoluteError or OpKind.SoftmaxCrossEntropy:

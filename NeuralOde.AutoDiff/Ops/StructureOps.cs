@@ -50,6 +50,26 @@ public static partial class Ops
         return tape.Handle(index);
     }
 
+    /// <summary>Rows [start, start + count) of x.</summary>
+    /// <param name="x">An R × C value.</param>
+    /// <param name="start">The first row.</param>
+    /// <param name="count">How many rows.</param>
+    /// <returns>The count × C value.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The range does not lie within x's rows.</exception>
+    public static Var<T> SliceRows<T>(Var<T> x, int start, int count)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var tape = TapeOf(x, nameof(x));
+        int ix = tape.Check(x, nameof(x));
+        var s = tape.Node(ix).Shape;
+        if (start < 0 || count < 0 || start + count > s.Rows)
+            ThrowHelper.OutOfRange(nameof(start), start, $"Rows [{start}, {start + count}) do not lie within the {s.Rows} rows of a {s} value.");
+        int index = tape.Push(OpKind.SliceRows, new Shape(count, s.Cols), tape.RequiresGrad(ix), ix);
+        tape.Node(index).IntArg0 = start;
+        tape.Value(ix).Slice(start * s.Cols, count * s.Cols).CopyTo(tape.Value(index));
+        return tape.Handle(index);
+    }
+
     internal static void StructureBackward<T>(Tape<T> tape, int index)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -58,6 +78,12 @@ public static partial class Ops
         var shape = node.Shape;
         int a = node.Input0;
         var sa = tape.Node(a).Shape;
+        if (node.Op == OpKind.SliceRows)
+        {
+            var dst = tape.GradSpan(a).Slice(node.IntArg0 * sa.Cols, g.Length);
+            TensorPrimitives.Add(dst, g, dst);
+            return;
+        }
         if (node.Op == OpKind.SliceColumns)
         {
             var ga = tape.GradSpan(a);

@@ -33,6 +33,8 @@ public class OpGradientTests
         yield return new("AddRow", s => [s, new Shape(1, s.Cols)], (t, v) => Ops.AddRow(v[0], v[1]));
         yield return new("MultiplyRow", s => [s, new Shape(1, s.Cols)], (t, v) => Ops.MultiplyRow(v[0], v[1]));
         yield return new("MultiplyColumn", s => [s, new Shape(s.Rows, 1)], (t, v) => Ops.MultiplyColumn(v[0], v[1]));
+        yield return new("MultiplyTiled", s => [new Shape(3 * s.Rows, s.Cols), s], (t, v) => Ops.MultiplyTiled(v[0], v[1]));
+        yield return new("SliceRows", s => Same(s, 1), (t, v) => Ops.SliceRows(v[0], s(v[0]).Rows / 3, s(v[0]).Rows - s(v[0]).Rows / 3));
         yield return new("BroadcastRows", s => [new Shape(1, s.Cols)], (t, v) => Ops.BroadcastRows(v[0], 5));
         yield return new("Tanh", s => Same(s, 1), (t, v) => Ops.Tanh(v[0]), -2, 2);
         yield return new("Sigmoid", s => Same(s, 1), (t, v) => Ops.Sigmoid(v[0]), -3, 3);
