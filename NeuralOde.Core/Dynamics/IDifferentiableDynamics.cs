@@ -1,0 +1,34 @@
+using System.Numerics;
+using NeuralOde.AutoDiff;
+using NeuralOde.AutoDiff.Nn;
+
+namespace NeuralOde.Core.Dynamics;
+
+/// <summary>Dynamics f(t, y, θ) that can also give vector–Jacobian products and record themselves on a tape.</summary>
+/// <typeparam name="T">The element type.</typeparam>
+/// <remarks>
+/// The parameters θ are one flat <see cref="ParameterSet{T}"/>, so an adjoint state a_θ, a seminorm mask, an optimizer
+/// and fixture loading all address the same vector. <see cref="Vjp"/> is what the continuous adjoint calls once per
+/// evaluation; <see cref="Record"/> is what backprop through a solve calls for every stage it keeps.
+/// </remarks>
+public interface IDifferentiableDynamics<T> : IDynamics<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>The parameters θ.</summary>
+    ParameterSet<T> Parameters { get; }
+
+    /// <summary>Computes gradY = cotangentᵀ·∂f/∂y and gradTheta = cotangentᵀ·∂f/∂θ at (t, y), overwriting both buffers.</summary>
+    /// <param name="t">The time.</param>
+    /// <param name="y">The state, of length <see cref="IDynamics{T}.Dimension"/>.</param>
+    /// <param name="cotangent">The cotangent of f's output, of length <see cref="IDynamics{T}.Dimension"/>.</param>
+    /// <param name="gradY">Receives the product with ∂f/∂y, of length <see cref="IDynamics{T}.Dimension"/>.</param>
+    /// <param name="gradTheta">Receives the product with ∂f/∂θ, of length <see cref="ParameterSet{T}.Length"/> (never θ's own gradients).</param>
+    void Vjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> gradY, Span<T> gradTheta);
+
+    /// <summary>Records f(t, y) on the caller's tape and returns its node.</summary>
+    /// <param name="tape">The tape.</param>
+    /// <param name="t">The time.</param>
+    /// <param name="y">The state as a tape value (its shape is the dynamics' own layout, e.g. B × D).</param>
+    /// <returns>f(t, y), of y's shape.</returns>
+    Var<T> Record(Tape<T> tape, double t, Var<T> y);
+}
