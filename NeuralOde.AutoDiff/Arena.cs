@@ -54,6 +54,15 @@ internal sealed class Arena<T>
 
     public Span<T> Get(int chunk, int offset, int length) => chunks[chunk].AsSpan(offset, length);
 
+    public ArenaMark Mark() => new(current, used, ElementsInUse);
+
+    public void Rollback(ArenaMark mark)
+    {
+        current = mark.Chunk;
+        used = mark.Used;
+        ElementsInUse = mark.InUse;
+    }
+
     public void Reset()
     {
         current = -1;
@@ -61,3 +70,6 @@ internal sealed class Arena<T>
         ElementsInUse = 0;
     }
 }
+
+/// <summary>A position in an <see cref="Arena{T}"/> to roll back to.</summary>
+internal readonly record struct ArenaMark(int Chunk, int Used, long InUse);

@@ -54,4 +54,7 @@ internal enum OpKind : byte
     MeanSquaredError,
     MeanAbsoluteError,
     SoftmaxCrossEntropy,
+
+    // An op whose backward is an object (e.g. a whole ODE solve), see ICustomBackward.
+    Custom,
 }

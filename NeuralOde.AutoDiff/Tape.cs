@@ -28,6 +28,7 @@ public sealed class Tape<T>
     private readonly Arena<T> values;
     private readonly Arena<T> gradients;
     private readonly List<ParameterSet<T>> sets = [];
+    private readonly List<ICustomBackward<T>> customOps = [];
     private TapeNode[] nodes = new TapeNode[256];
     private int count;
     private int epoch;
@@ -60,6 +61,7 @@ public sealed class Tape<T>
         values.Reset();
         gradients.Reset();
         sets.Clear();
+        customOps.Clear();
     }
 
     /// <summary>Records a constant: a copy of <paramref name="data"/> that receives no gradient.</summary>
@@ -152,15 +154,25 @@ public sealed class Tape<T>
         if (sink.Redirected is { } redirected && sink.Destination.Length != redirected.Length)
             ThrowHelper.LengthMismatch(nameof(sink), sink.Destination.Length, redirected.Length);
 
+        Sweep(0, outputIndex, seed, sink);
+    }
+
+    /// <summary>
+    /// The reverse sweep over nodes [first, output] only, in time proportional to their number: lets one tape hold many
+    /// independent sub-graphs (the stages of a solve) and differentiate each alone. Every input of a node in the range
+    /// must itself lie in the range or be a parameter; read leaf gradients with <see cref="Gradient(int)"/>.
+    /// </summary>
+    internal void Sweep(int first, int outputIndex, ReadOnlySpan<T> seed, GradientSink<T> sink)
+    {
         gradients.Reset();
-        for (int i = 0; i <= outputIndex; i++) nodes[i].GradChunk = -1;
+        for (int i = first; i <= outputIndex; i++) nodes[i].GradChunk = -1;
         this.sink = sink;
         try
         {
             if (!nodes[outputIndex].RequiresGrad) return;
             var seedTarget = GradSpan(outputIndex);
             System.Numerics.Tensors.TensorPrimitives.Add(seedTarget, seed, seedTarget);
-            for (int i = outputIndex; i >= 0; i--)
+            for (int i = outputIndex; i >= first; i--)
             {
                 ref var node = ref nodes[i];
                 if (!node.RequiresGrad || node.GradChunk < 0 || node.Op <= OpKind.Parameter) continue;
@@ -198,6 +210,36 @@ public sealed class Tape<T>
     }
 
     internal Var<T> Handle(int index) => new(this, index, epoch);
+
+    /// <summary>The gradient buffer of a node after a sweep (created zeroed if the sweep did not reach it).</summary>
+    internal Span<T> Gradient(int index) => GradSpan(index);
+
+    /// <summary>Appends a node whose backward is <paramref name="op"/>; its value buffer is uninitialised.</summary>
+    internal int PushCustom(ICustomBackward<T> op, Shape shape, bool requiresGrad, int input0 = -1, int input1 = -1, int input2 = -1)
+    {
+        int index = Push(OpKind.Custom, shape, requiresGrad, input0, input1, input2);
+        nodes[index].IntArg0 = customOps.Count;
+        customOps.Add(op);
+        return index;
+    }
+
+    internal ICustomBackward<T> CustomBackwardOf(int index) => customOps[nodes[index].IntArg0];
+
+    /// <summary>Where the current sweep accumulates the gradients of <paramref name="set"/> (its own, or the sink's buffer).</summary>
+    internal Span<T> ParameterGradients(ParameterSet<T> set) =>
+        ReferenceEquals(set, sink.Redirected) ? sink.Destination.Span : set.FrozenGradients.AsSpan(0, set.Length);
+
+    /// <summary>A position on the tape to roll back to (e.g. to drop the nodes of a rejected step).</summary>
+    internal TapeMark Mark() => new(count, customOps.Count, sets.Count, values.Mark());
+
+    /// <summary>Forgets every node recorded after <paramref name="mark"/>, reusing their memory.</summary>
+    internal void Rollback(TapeMark mark)
+    {
+        count = mark.Count;
+        values.Rollback(mark.Values);
+        if (customOps.Count > mark.CustomOps) customOps.RemoveRange(mark.CustomOps, customOps.Count - mark.CustomOps);
+        if (sets.Count > mark.Sets) sets.RemoveRange(mark.Sets, sets.Count - mark.Sets);
+    }
 
     /// <summary>Appends a node with a fresh value buffer (uninitialised) and returns its index.</summary>
     internal int Push(OpKind op, Shape shape, bool requiresGrad, int input0 = -1, int input1 = -1, int input2 = -1)
@@ -291,3 +333,6 @@ public sealed class Tape<T>
         return new Var<T>(this, index, epoch);
     }
 }
+
+/// <summary>A position on a tape to roll back to.</summary>
+internal readonly record struct TapeMark(int Count, int CustomOps, int Sets, ArenaMark Values);

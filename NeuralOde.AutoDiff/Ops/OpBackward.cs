@@ -30,6 +30,9 @@ internal static class OpBackward
             case OpKind.MeanSquaredError or OpKind.MeanAbsoluteError or OpKind.SoftmaxCrossEntropy:
                 Ops.LossBackward(tape, index);
                 break;
+            case OpKind.Custom:
+                tape.CustomBackwardOf(index).Backward(tape, index);
+                break;
             default:
                 throw new InvalidOperationException($"No backward for op {tape.Node(index).Op}.");
         }

@@ -191,4 +191,68 @@ public class TapeTests
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => Ops.SoftmaxCrossEntropy(logits, [0, 3]))!;
         Assert.That(e.ParamName, Is.EqualTo("labels"));
     }
+
+    [Test]
+    public void Rollback_ForgetsLaterNodesAndReusesTheirMemory()
+    {
+        var tape = new Tape<double>();
+        var a = tape.Variable([1.0, 2.0], new Shape(1, 2));
+        var mark = tape.Mark();
+        long bytes = tape.ValueBytesInUse;
+        _ = Ops.Exp(Ops.Square(a));
+        tape.Rollback(mark);
+        Assert.That(tape.Count, Is.EqualTo(1));
+        Assert.That(tape.ValueBytesInUse, Is.EqualTo(bytes));
+        var b = Ops.Scale(a, 3.0);
+        tape.Backward(Ops.Sum(b));
+        Assert.That(a.Gradient.ToArray(), Is.EqualTo(new[] { 3.0, 3.0 }));
+    }
+
+    [Test]
+    public void RangedSweep_DifferentiatesOneSubgraphAlone()
+    {
+        var set = new ParameterSet<double>();
+        var w = set.Add("w", new Shape(1, 2));
+        set.Values[0] = 0.5;
+        set.Values[1] = -2.0;
+        var tape = new Tape<double>();
+        // An earlier, unrelated sub-graph that the ranged sweep must not visit.
+        var unrelated = tape.Variable([4.0], Shape.Scalar);
+        _ = Ops.Exp(unrelated);
+        int first = tape.Count;
+        var x = tape.Variable([1.0, 3.0], new Shape(1, 2));
+        var y = Ops.Tanh(tape.Parameter(w) * x);
+        var destination = new double[2];
+        tape.Sweep(first, tape.Count - 1, [1.0, 1.0], GradientSink<double>.Into(set, destination));
+        for (int i = 0; i < 2; i++)
+        {
+            double u = set.Values[i] * (i == 0 ? 1.0 : 3.0);
+            double d = 1 - Math.Tanh(u) * Math.Tanh(u);
+            Assert.That(tape.Gradient(x.Index)[i], Is.EqualTo(d * set.Values[i]).Within(1e-15));
+            Assert.That(destination[i], Is.EqualTo(d * (i == 0 ? 1.0 : 3.0)).Within(1e-15));
+        }
+        Assert.That(y.Value.Length, Is.EqualTo(2));
+    }
+
+    private sealed class Doubling : ICustomBackward<double>
+    {
+        public void Backward(Tape<double> tape, int index)
+        {
+            var g = tape.Gradient(index);
+            var gx = tape.Gradient(tape.Node(index).Input0);
+            for (int i = 0; i < g.Length; i++) gx[i] += 2 * g[i];
+        }
+    }
+
+    [Test]
+    public void CustomBackward_RunsInTheSweepAndAccumulates()
+    {
+        var tape = new Tape<double>();
+        var x = tape.Variable([1.0, -1.0], new Shape(1, 2));
+        int index = tape.PushCustom(new Doubling(), new Shape(1, 2), requiresGrad: true, x.Index);
+        var y = tape.Handle(index);
+        x.Value.CopyTo(tape.Value(index));
+        tape.Backward(Ops.Sum(y + x)); // d/dx (2x + x) = 3
+        Assert.That(x.Gradient.ToArray(), Is.EqualTo(new[] { 3.0, 3.0 }));
+    }
 }
