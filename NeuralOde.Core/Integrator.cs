@@ -1,0 +1,376 @@
+using System.Numerics;
+using MathNet.Numerics.RootFinding;
+using NeuralOde.Core.Dynamics;
+using NeuralOde.Core.Events;
+using NeuralOde.Core.Solvers;
+using NeuralOde.Core.StepSize;
+
+namespace NeuralOde.Core;
+
+/// <summary>What one run of an <see cref="Integrator{T}"/> produced besides the saved states.</summary>
+internal readonly record struct RunResult(SolveStats Stats, int SavedCount, SolveFailure Failure, double FailureTime, double FailureStep, int AttemptedSteps, bool TerminatedByEvent);
+
+/// <summary>
+/// The adaptive/fixed step loop over one <see cref="ExplicitRungeKutta{T}"/>: controller, landing times, outputs by
+/// interpolation, events. Owns every buffer, so a run allocates nothing per step (event location and step recording excepted).
+/// </summary>
+internal sealed class Integrator<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const double LandingSlack = 1e-9;
+    private readonly IDynamics<T> f;
+    private readonly int n;
+    private readonly ButcherTableau tableau;
+    private readonly ExplicitRungeKutta<T> engine;
+    private readonly PiController? pi;
+    private readonly double fixedStep;
+    private readonly ErrorNorm norm;
+    private readonly double[] atol;
+    private readonly double[] rtol;
+    private readonly int maxSteps;
+    private readonly bool stepPastEnd;
+    private readonly double[] stepTo;
+    private readonly double[] jumps;
+    private readonly IReadOnlyList<OdeEvent<T>> events;
+    private readonly T[] y, yNew, err, fCur, fEnd, scratch;
+    private readonly double[] weights;
+    private readonly double[] gStart;
+    private readonly T[] eventState;
+
+    // State of the current step, for interpolation.
+    private double stepStart, stepSize;
+    private bool fEndValid;
+
+    public Integrator(IDynamics<T> f, SolveOptions options, IReadOnlyList<OdeEvent<T>>? events)
+    {
+        this.f = f;
+        n = f.Dimension;
+        tableau = options.Method;
+        engine = new ExplicitRungeKutta<T>(tableau, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
+        pi = options.StepSize as PiController;
+        fixedStep = options.StepSize is FixedStep fs ? fs.StepSize : 0;
+        norm = options.Norm;
+        atol = options.AbsoluteTolerances is { } al ? [.. al] : [options.AbsoluteTolerance];
+        rtol = options.RelativeTolerances is { } rl ? [.. rl] : [options.RelativeTolerance];
+        maxSteps = options.MaxSteps;
+        stepPastEnd = options.StepPastEnd;
+        stepTo = [.. options.StepToTimes];
+        jumps = [.. options.JumpTimes];
+        this.events = events ?? [];
+        y = new T[n];
+        yNew = new T[n];
+        err = new T[n];
+        fCur = new T[n];
+        fEnd = new T[n];
+        scratch = new T[n];
+        weights = new double[tableau.Stages];
+        gStart = new double[this.events.Count];
+        eventState = new T[n];
+    }
+
+    public int Dimension => n;
+
+    public ExplicitRungeKutta<T> Engine => engine;
+
+    /// <summary>
+    /// Integrates from times[0] through times[^1], writing the states at times[firstSaved..] into
+    /// <paramref name="output"/> (row-major, one state per saved time).
+    /// </summary>
+    public RunResult Run(ReadOnlySpan<double> times, int firstSaved, ReadOnlySpan<T> y0, Span<T> output, List<StepRecord>? steps, List<EventOccurrence<T>>? eventLog)
+    {
+        double t = times[0];
+        double tEnd = times[^1];
+        double direction = Math.Sign(tEnd - t);
+        int outIndex = 0;
+        int attempted = 0, accepted = 0, rejected = 0;
+        long extraEvaluations = 0;
+        double initialStep = 0, lastAccepted = 0;
+        engine.FunctionEvaluations = 0;
+        y0.CopyTo(y);
+
+        // f(t0, y0): reused as the first stage of the first step and of the initial-step probe.
+        f.Evaluate(t, y, fCur);
+        extraEvaluations++;
+        bool haveF0 = true;
+        if (!AllFinite(fCur)) return Fail(SolveFailure.NonFiniteState, t, 0);
+
+        if (firstSaved == 0) y.CopyTo(output[..n]);
+        outIndex = 1;
+
+        for (int e = 0; e < events.Count; e++) gStart[e] = events[e].Function(t, y);
+
+        double h;
+        if (pi is null)
+        {
+            h = direction * fixedStep;
+        }
+        else if (pi.InitialStep is double given)
+        {
+            h = direction * given;
+        }
+        else
+        {
+            h = direction * InitialStep(t, direction);
+            extraEvaluations++;
+        }
+        if (pi is not null) h = direction * Math.Clamp(Math.Abs(h), pi.DtMin, pi.DtMax);
+        initialStep = h;
+        double previousRatio = 1;
+        bool lastNonFinite = false;
+        int nextStepTo = NextIndex(stepTo, t, direction);
+        int nextJump = NextIndex(jumps, t, direction);
+        bool terminated = false;
+
+        while (outIndex < times.Length)
+        {
+            if (attempted >= maxSteps) return Fail(SolveFailure.MaxStepsReached, t, h);
+
+            // Land on the nearest of: the end (unless stepping past it), the next step-to time, the next jump time.
+            double hTry = h;
+            double stop = double.NaN;
+            bool stopIsJump = false;
+            if (!stepPastEnd) stop = tEnd;
+            if (nextStepTo < stepTo.Length && (double.IsNaN(stop) || direction * (stepTo[nextStepTo] - stop) < 0)) stop = stepTo[nextStepTo];
+            if (nextJump < jumps.Length && (double.IsNaN(stop) || direction * (jumps[nextJump] - stop) <= 0))
+            {
+                stop = jumps[nextJump];
+                stopIsJump = true;
+            }
+            bool landing = false;
+            if (!double.IsNaN(stop) && direction * (t + hTry - stop) >= -LandingSlack * Math.Abs(hTry))
+            {
+                hTry = stop - t;
+                landing = true;
+            }
+            if (t + hTry == t) return Fail(lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow, t, hTry);
+
+            // A step that lands on a jump evaluates its c = 1 stages just before the jump, on the left side of it.
+            engine.EndStageBeforeStepEnd = stopIsJump && landing;
+            engine.Step(f, t, hTry, y, haveF0 ? fCur : default, yNew, pi is null ? default : err);
+            attempted++;
+            if (!haveF0)
+            {
+                engine.Stage(0).CopyTo(fCur);
+                haveF0 = true;
+            }
+
+            bool accept;
+            double hNext = h;
+            if (pi is null)
+            {
+                accept = true;
+                if (!AllFinite(yNew)) return Fail(SolveFailure.NonFiniteState, t, hTry);
+            }
+            else
+            {
+                double ratio = norm.Compute<T>(err, y, yNew, atol, rtol);
+                if (double.IsNaN(ratio)) ratio = double.PositiveInfinity;
+                lastNonFinite = double.IsInfinity(ratio) && !AllFinite(yNew);
+                accept = ratio <= 1;
+                if (!accept && Math.Abs(hTry) <= pi.DtMin)
+                    return Fail(lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow, t, hTry);
+                hNext = hTry * pi.Factor(ratio, previousRatio, tableau.ControllerOrder, accept);
+                hNext = direction * Math.Clamp(Math.Abs(hNext), pi.DtMin, pi.DtMax);
+                if (accept) previousRatio = ratio;
+            }
+
+            if (!accept)
+            {
+                rejected++;
+                h = hNext;
+                continue;
+            }
+
+            accepted++;
+            lastAccepted = hTry;
+            double tNew = landing ? stop : t + hTry;
+            steps?.Add(new StepRecord(t, hTry, tNew));
+            stepStart = t;
+            stepSize = hTry;
+            fEndValid = tableau.IsFsal;
+
+            // Events: the earliest crossing that is terminal or jumps cuts the step there.
+            double tCut = tNew;
+            int cutEvent = -1;
+            if (events.Count > 0) cutEvent = LocateEvents(t, tNew, direction, eventLog, out tCut);
+
+            // Outputs inside (t, tCut].
+            while (outIndex < times.Length && direction * (times[outIndex] - tCut) <= 0)
+            {
+                if (outIndex >= firstSaved)
+                {
+                    Span<T> slot = output.Slice((outIndex - firstSaved) * n, n);
+                    if (times[outIndex] == tNew && cutEvent < 0) yNew.CopyTo(slot);
+                    else Interpolate(times[outIndex], slot);
+                }
+                outIndex++;
+            }
+
+            if (cutEvent >= 0)
+            {
+                Interpolate(tCut, y);
+                t = tCut;
+                OdeEvent<T> ev = events[cutEvent];
+                if (ev.IsTerminal)
+                {
+                    terminated = true;
+                    break;
+                }
+                ev.Jump!(t, y);
+                haveF0 = false;
+                for (int e = 0; e < events.Count; e++) gStart[e] = events[e].Function(t, y);
+            }
+            else
+            {
+                yNew.CopyTo(y);
+                t = tNew;
+                if (tableau.IsFsal) engine.Stage(tableau.Stages - 1).CopyTo(fCur);
+                else if (fEndValid) fEnd.CopyTo(fCur);
+                haveF0 = tableau.IsFsal || fEndValid;
+                if (landing && stopIsJump) haveF0 = false;
+            }
+            nextStepTo = NextIndex(stepTo, t, direction);
+            nextJump = NextIndex(jumps, t, direction);
+            h = pi is null ? direction * fixedStep : hNext;
+        }
+
+        var stats = new SolveStats(engine.FunctionEvaluations + extraEvaluations, accepted, rejected, lastAccepted, initialStep);
+        return new RunResult(stats, Math.Max(0, outIndex - firstSaved), SolveFailure.None, t, lastAccepted, attempted, terminated);
+
+        RunResult Fail(SolveFailure reason, double time, double step)
+        {
+            var s = new SolveStats(engine.FunctionEvaluations + extraEvaluations, accepted, rejected, lastAccepted, initialStep);
+            return new RunResult(s, Math.Max(0, outIndex - firstSaved), reason, time, step, attempted, false);
+        }
+    }
+
+    /// <summary>Hairer–Nørsett–Wanner II.4 initial step, reusing f(t0, y0) (in <see cref="fCur"/>); one evaluation.</summary>
+    private double InitialStep(double t0, double direction)
+    {
+        double d0 = norm.Compute<T>(y, y, y, atol, rtol);
+        double d1 = norm.Compute<T>(fCur, y, y, atol, rtol);
+        double h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * d0 / d1;
+        T hT = T.CreateTruncating(direction * h0);
+        for (int i = 0; i < n; i++) yNew[i] = y[i] + hT * fCur[i];
+        f.Evaluate(t0 + direction * h0, yNew, fEnd);
+        for (int i = 0; i < n; i++) err[i] = fEnd[i] - fCur[i];
+        double d2 = norm.Compute<T>(err, y, y, atol, rtol) / h0;
+        if (!double.IsFinite(d2)) return h0;
+        double dMax = Math.Max(d1, d2);
+        double h1 = dMax <= 1e-15 ? Math.Max(1e-6, h0 * 1e-3) : Math.Pow(0.01 / dMax, 1.0 / tableau.ControllerOrder);
+        return Math.Min(100 * h0, h1);
+    }
+
+    /// <summary>The state at <paramref name="time"/> inside the last accepted step (from <see cref="y"/> to <see cref="yNew"/>).</summary>
+    private void Interpolate(double time, Span<T> destination)
+    {
+        double theta = (time - stepStart) / stepSize;
+        if (tableau.HasDenseOutput)
+        {
+            engine.InterpolateWithTableau(y, stepSize, theta, weights, destination);
+            return;
+        }
+        // Cubic Hermite through (y0, f0) and (y1, f1).
+        ReadOnlySpan<T> f0 = engine.Stage(0);
+        ReadOnlySpan<T> f1 = EndDerivative();
+        double t2 = theta * theta, t3 = t2 * theta;
+        T h00 = T.CreateTruncating(2 * t3 - 3 * t2 + 1);
+        T h10 = T.CreateTruncating((t3 - 2 * t2 + theta) * stepSize);
+        T h01 = T.CreateTruncating(-2 * t3 + 3 * t2);
+        T h11 = T.CreateTruncating((t3 - t2) * stepSize);
+        for (int i = 0; i < n; i++) destination[i] = h00 * y[i] + h10 * f0[i] + h01 * yNew[i] + h11 * f1[i];
+    }
+
+    private ReadOnlySpan<T> EndDerivative()
+    {
+        if (tableau.IsFsal) return engine.Stage(tableau.Stages - 1);
+        if (!fEndValid)
+        {
+            f.Evaluate(stepStart + stepSize, yNew, fEnd);
+            engine.FunctionEvaluations++;
+            fEndValid = true;
+        }
+        return fEnd;
+    }
+
+    /// <summary>Finds the crossings in (t, tNew]; records them in time order up to the first that is terminal or jumps, whose index it returns (−1 if none).</summary>
+    private int LocateEvents(double t, double tNew, double direction, List<EventOccurrence<T>>? log, out double tCut)
+    {
+        tCut = tNew;
+        Span<double> roots = stackalloc double[events.Count];
+        int found = 0;
+        for (int e = 0; e < events.Count; e++)
+        {
+            OdeEvent<T> ev = events[e];
+            double ga = gStart[e];
+            double gb = ev.Function(tNew, yNew);
+            gStart[e] = gb;
+            roots[e] = double.NaN;
+            bool rising = ga < 0 && gb >= 0;
+            bool falling = ga > 0 && gb <= 0;
+            bool hit = ev.Direction switch
+            {
+                EventDirection.Rising => rising,
+                EventDirection.Falling => falling,
+                _ => rising || falling,
+            };
+            if (!hit) continue;
+            double root = tNew;
+            if (gb != 0)
+            {
+                EventFunction<T> g = ev.Function;
+                T[] state = eventState;
+                double G(double time)
+                {
+                    Interpolate(time, state);
+                    return g(time, state);
+                }
+                double lo = Math.Min(t, tNew), hi = Math.Max(t, tNew);
+                if (!Brent.TryFindRoot(G, lo, hi, ev.TimeTolerance, 200, out root)) root = tNew;
+            }
+            roots[e] = root;
+            found++;
+        }
+        if (found == 0) return -1;
+
+        int cut = -1;
+        while (found > 0)
+        {
+            int first = -1;
+            for (int e = 0; e < events.Count; e++)
+            {
+                if (!double.IsNaN(roots[e]) && (first < 0 || direction * (roots[e] - roots[first]) < 0)) first = e;
+            }
+            double time = roots[first];
+            roots[first] = double.NaN;
+            found--;
+            if (cut >= 0 && time != tCut) break;
+            var state = new T[n];
+            Interpolate(time, state);
+            log?.Add(new EventOccurrence<T>(first, time, state));
+            if (cut < 0 && (events[first].IsTerminal || events[first].Jump is not null))
+            {
+                cut = first;
+                tCut = time;
+            }
+        }
+        return cut;
+    }
+
+    private static int NextIndex(double[] sorted, double t, double direction)
+    {
+        // Times are validated to be monotone in the direction of the solve; skip those at or behind t.
+        int i = 0;
+        while (i < sorted.Length && direction * (sorted[i] - t) <= 0) i++;
+        return i;
+    }
+
+    private static bool AllFinite(ReadOnlySpan<T> values)
+    {
+        foreach (T v in values)
+        {
+            if (!T.IsFinite(v)) return false;
+        }
+        return true;
+    }
+}
