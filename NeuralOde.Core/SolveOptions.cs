@@ -53,7 +53,8 @@ public sealed record SolveOptions
     public bool TorchdiffeqStageTimes { get; init; }
 
     /// <summary>
-    /// The torchdiffeq-compatible preset: Dormand–Prince 5(4) with torchdiffeq 0.2.5's dopri5 controller
+    /// The torchdiffeq-compatible preset: torchdiffeq 0.2.5's dopri5, i.e. Dormand–Prince 5(4) with Shampine's error
+    /// estimate (<see cref="Tableaus.DormandPrinceShampine54"/>), its controller
     /// (<see cref="PiController.Torchdiffeq"/>), f(t0) reused in the initial-step probe, stepping past the last time and
     /// interpolating back, torchdiffeq's stage times, and its norm (RMS, or for a state made of blocks, the largest block RMS).
     /// </summary>
@@ -63,7 +64,7 @@ public sealed record SolveOptions
     /// <returns>The options; function-evaluation counts are then comparable with torchdiffeq's.</returns>
     public static SolveOptions Torchdiffeq(double relativeTolerance, double absoluteTolerance, params StateBlock[] blocks) => new()
     {
-        Method = Tableaus.DormandPrince54,
+        Method = Tableaus.DormandPrinceShampine54,
         StepSize = PiController.Torchdiffeq,
         RelativeTolerance = relativeTolerance,
         AbsoluteTolerance = absoluteTolerance,

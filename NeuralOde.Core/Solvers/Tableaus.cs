@@ -95,7 +95,15 @@ public static class Tableaus
     /// Appl. Math. 6(1), 19–26; HNW I, Table II.5.2), with Shampine's (1986, Math. Comp. 46, 135–150) fourth-order
     /// continuous extension: the quartic through y0, y1, f0, f1 and his midpoint value.
     /// </summary>
-    public static readonly ButcherTableau DormandPrince54 = DormandPrince();
+    public static readonly ButcherTableau DormandPrince54 = DormandPrince(shampineEstimate: false);
+
+    /// <summary>
+    /// Dormand–Prince 5(4) with Shampine's alternative embedded fourth-order weights b̂ = (1951/21600, 0, 22642/50085,
+    /// 451/720, −12231/42400, 649/6300, 1/60) (Shampine 1986, Math. Comp. 46, 135–150): the same propagated solution and
+    /// continuous extension as <see cref="DormandPrince54"/>, a different error estimate. torchdiffeq's "dopri5" is this
+    /// pair, so the torchdiffeq-compatible preset uses it.
+    /// </summary>
+    public static readonly ButcherTableau DormandPrinceShampine54 = DormandPrince(shampineEstimate: true);
 
     /// <summary>
     /// Tsitouras 5(4), FSAL, propagating the fifth-order solution, with its own fourth-order continuous extension
@@ -120,10 +128,10 @@ public static class Tableaus
     public static IReadOnlyList<ButcherTableau> All { get; } =
     [
         Euler, Midpoint, Heun, Ralston, RungeKutta4, ThreeEighths,
-        HeunEuler21, BogackiShampine32, Fehlberg45, CashKarp54, DormandPrince54, Tsitouras54, PrinceDormand87,
+        HeunEuler21, BogackiShampine32, Fehlberg45, CashKarp54, DormandPrince54, DormandPrinceShampine54, Tsitouras54, PrinceDormand87,
     ];
 
-    private static ButcherTableau DormandPrince()
+    private static ButcherTableau DormandPrince(bool shampineEstimate)
     {
         double[] b = [35.0 / 384, 0.0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84, 0.0];
         // Shampine's midpoint weights: y(t0 + h/2) = y0 + h·Σ cMid_i·k_i (Shampine 1986; also torchdiffeq's DPS_C_MID).
@@ -132,8 +140,11 @@ public static class Tableaus
             6025192743.0 / 30085553152 / 2, 0.0, 51252292925.0 / 65400821598 / 2, -2691868925.0 / 45128329728 / 2,
             187940372067.0 / 1594534317056 / 2, -1776094331.0 / 19743644256 / 2, 11237099.0 / 235043384 / 2,
         ];
+        double[] bHat = shampineEstimate
+            ? [1951.0 / 21600, 0.0, 22642.0 / 50085, 451.0 / 720, -12231.0 / 42400, 649.0 / 6300, 1.0 / 60]
+            : [5179.0 / 57600, 0.0, 7571.0 / 16695, 393.0 / 640, -92097.0 / 339200, 187.0 / 2100, 1.0 / 40];
         return new ButcherTableau(
-            "Dormand–Prince 5(4)",
+            shampineEstimate ? "Dormand–Prince–Shampine 5(4)" : "Dormand–Prince 5(4)",
             [0.0, 1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1.0, 1.0],
             [
                 [],
@@ -146,7 +157,7 @@ public static class Tableaus
             ],
             b,
             order: 5,
-            bError: [71.0 / 57600, 0.0, -71.0 / 16695, 71.0 / 1920, -17253.0 / 339200, 22.0 / 525, -1.0 / 40],
+            bError: [.. b.Zip(bHat, (x, y) => x - y)],
             embeddedOrder: 4,
             denseOutput: MidpointQuartic(b, cMid));
     }
