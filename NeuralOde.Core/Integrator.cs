@@ -306,27 +306,32 @@ internal sealed class Integrator<T>
             double gb = ev.Function(tNew, yNew);
             gStart[e] = gb;
             roots[e] = double.NaN;
-            bool rising = ga < 0 && gb >= 0;
-            bool falling = ga > 0 && gb <= 0;
-            bool hit = ev.Direction switch
+            double lo = t, hi = tNew, glo = ga, ghi = gb;
+            if (!Crosses(ev.Direction, ga, gb))
             {
-                EventDirection.Rising => rising,
-                EventDirection.Falling => falling,
-                _ => rising || falling,
-            };
-            if (!hit) continue;
-            double root = tNew;
-            if (gb != 0)
+                // Also look at the middle of the step, so a crossing pair inside one long step (a ball leaving the
+                // ground and landing again) is seen when the midpoint lies between them.
+                double mid = t + 0.5 * (tNew - t);
+                Interpolate(mid, eventState);
+                double gm = ev.Function(mid, eventState);
+                if (Crosses(ev.Direction, ga, gm)) (hi, ghi) = (mid, gm);
+                else if (Crosses(ev.Direction, gm, gb)) (lo, glo) = (mid, gm);
+                else continue;
+            }
+            double root = hi;
+            if (ghi != 0)
             {
                 EventFunction<T> g = ev.Function;
                 T[] state = eventState;
+                // Brent stops when |G| < accuracy or the bracket is below it; dividing g by its secant slope makes
+                // both criteria a tolerance in t.
+                double slope = Math.Abs(ghi - glo) / Math.Abs(hi - lo);
                 double G(double time)
                 {
                     Interpolate(time, state);
-                    return g(time, state);
+                    return g(time, state) / slope;
                 }
-                double lo = Math.Min(t, tNew), hi = Math.Max(t, tNew);
-                if (!Brent.TryFindRoot(G, lo, hi, ev.TimeTolerance, 200, out root)) root = tNew;
+                if (!Brent.TryFindRoot(G, Math.Min(lo, hi), Math.Max(lo, hi), ev.TimeTolerance, 200, out root)) root = hi;
             }
             roots[e] = root;
             found++;
@@ -355,6 +360,18 @@ internal sealed class Integrator<T>
             }
         }
         return cut;
+    }
+
+    private static bool Crosses(EventDirection direction, double ga, double gb)
+    {
+        bool rising = ga < 0 && gb >= 0;
+        bool falling = ga > 0 && gb <= 0;
+        return direction switch
+        {
+            EventDirection.Rising => rising,
+            EventDirection.Falling => falling,
+            _ => rising || falling,
+        };
     }
 
     private static int NextIndex(double[] sorted, double t, double direction)

@@ -31,8 +31,9 @@ public enum EventDirection
 /// <summary>An event g(t, y) = 0 located on the dense output, with a direction, terminal or not, and an optional state jump.</summary>
 /// <typeparam name="T">The state's element type.</typeparam>
 /// <remarks>
-/// Crossings are detected by a sign change of g between the ends of an accepted step (so two crossings inside one step
-/// are missed: limit the step with <see cref="StepSize.PiController.DtMax"/> if that matters), then located with
+/// Crossings are detected by a sign change of g between the start, the middle and the end of each accepted step (so two
+/// crossings within half a step of each other can be missed: limit the step with
+/// <see cref="StepSize.PiController.DtMax"/> if that matters), then located with
 /// MathNet's Brent solver on the step's continuous extension to within <see cref="TimeTolerance"/> in t. A terminal
 /// event ends the solve there; a non-terminal event with a <see cref="Jump"/> modifies the state and restarts the
 /// integration from the event (f is re-evaluated, never reused across the jump).
