@@ -38,7 +38,7 @@ internal sealed class Integrator<T>
     private readonly T[] eventState;
 
     // State of the current step, for interpolation.
-    private double stepStart, stepSize;
+    private double stepStart, stepSize, stepEnd;
     private bool fEndValid;
 
     public Integrator(IDynamics<T> f, SolveOptions options, IReadOnlyList<OdeEvent<T>>? events)
@@ -72,34 +72,51 @@ internal sealed class Integrator<T>
 
     public ExplicitRungeKutta<T> Engine => engine;
 
-    /// <summary>
-    /// Integrates from times[0] through times[^1], writing the states at times[firstSaved..] into
-    /// <paramref name="output"/> (row-major, one state per saved time).
-    /// </summary>
-    public RunResult Run(ReadOnlySpan<double> times, int firstSaved, ReadOnlySpan<T> y0, Span<T> output, List<StepRecord>? steps, List<EventOccurrence<T>>? eventLog)
+    // Loop state of the current solve.
+    private double t, tEnd, direction, h, previousRatio, initialStep, lastAccepted;
+    private bool haveF0, lastNonFinite, landedOnJump;
+    private int attempted, accepted, rejected, nextStepTo, nextJump;
+    private long extraEvaluations;
+
+    /// <summary>The current time (the end of the last accepted step).</summary>
+    public double Time => t;
+
+    /// <summary>The current state.</summary>
+    public ReadOnlySpan<T> State => y;
+
+    /// <summary>The statistics so far.</summary>
+    public SolveStats Stats => new(engine.FunctionEvaluations + extraEvaluations, accepted, rejected, lastAccepted, initialStep);
+
+    /// <summary>The number of attempted steps so far.</summary>
+    public int AttemptedSteps => attempted;
+
+    /// <summary>The step size the next attempt will start from.</summary>
+    public double NextStepSize => h;
+
+    /// <summary>Resets the loop to (t0, y0): evaluates f(t0, y0) and selects the first step. Returns a failure if f(t0, y0) is not finite.</summary>
+    public SolveFailure Start(double t0, double t1, ReadOnlySpan<T> y0)
     {
-        double t = times[0];
-        double tEnd = times[^1];
-        double direction = Math.Sign(tEnd - t);
-        int outIndex = 0;
-        int attempted = 0, accepted = 0, rejected = 0;
-        long extraEvaluations = 0;
-        double initialStep = 0, lastAccepted = 0;
+        t = t0;
+        tEnd = t1;
+        direction = Math.Sign(t1 - t0);
+        attempted = accepted = rejected = 0;
+        extraEvaluations = 0;
+        initialStep = lastAccepted = 0;
+        previousRatio = 1;
+        lastNonFinite = false;
+        landedOnJump = false;
         engine.FunctionEvaluations = 0;
         y0.CopyTo(y);
+        h = 0;
 
         // f(t0, y0): reused as the first stage of the first step and of the initial-step probe.
         f.Evaluate(t, y, fCur);
         extraEvaluations++;
-        bool haveF0 = true;
-        if (!AllFinite(fCur)) return Fail(SolveFailure.NonFiniteState, t, 0);
-
-        if (firstSaved == 0) y.CopyTo(output[..n]);
-        outIndex = 1;
+        haveF0 = true;
+        if (!AllFinite(fCur)) return SolveFailure.NonFiniteState;
 
         for (int e = 0; e < events.Count; e++) gStart[e] = events[e].Function(t, y);
 
-        double h;
         if (pi is null)
         {
             h = direction * fixedStep;
@@ -115,15 +132,22 @@ internal sealed class Integrator<T>
         }
         if (pi is not null) h = direction * Math.Clamp(Math.Abs(h), pi.DtMin, pi.DtMax);
         initialStep = h;
-        double previousRatio = 1;
-        bool lastNonFinite = false;
-        int nextStepTo = NextIndex(stepTo, t, direction);
-        int nextJump = NextIndex(jumps, t, direction);
-        bool terminated = false;
+        nextStepTo = NextIndex(stepTo, t, direction);
+        nextJump = NextIndex(jumps, t, direction);
+        return SolveFailure.None;
+    }
 
-        while (outIndex < times.Length)
+    /// <summary>
+    /// Attempts steps until one is accepted. On success the step from (<see cref="Time"/>, y) to (tNew, yNew) is
+    /// available for interpolation until <see cref="Commit"/>; on failure the reason is returned with the time and step.
+    /// </summary>
+    public SolveFailure Advance(out double tNew, out double failureStep)
+    {
+        while (true)
         {
-            if (attempted >= maxSteps) return Fail(SolveFailure.MaxStepsReached, t, h);
+            failureStep = h;
+            tNew = t;
+            if (attempted >= maxSteps) return SolveFailure.MaxStepsReached;
 
             // Land on the nearest of: the end (unless stepping past it), the next step-to time, the next jump time.
             double hTry = h;
@@ -142,7 +166,8 @@ internal sealed class Integrator<T>
                 hTry = stop - t;
                 landing = true;
             }
-            if (t + hTry == t) return Fail(lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow, t, hTry);
+            failureStep = hTry;
+            if (t + hTry == t) return lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow;
 
             // A step that lands on a jump evaluates its c = 1 stages just before the jump, on the left side of it.
             engine.EndStageBeforeStepEnd = stopIsJump && landing;
@@ -159,7 +184,7 @@ internal sealed class Integrator<T>
             if (pi is null)
             {
                 accept = true;
-                if (!AllFinite(yNew)) return Fail(SolveFailure.NonFiniteState, t, hTry);
+                if (!AllFinite(yNew)) return SolveFailure.NonFiniteState;
             }
             else
             {
@@ -168,7 +193,7 @@ internal sealed class Integrator<T>
                 lastNonFinite = double.IsInfinity(ratio) && !AllFinite(yNew);
                 accept = ratio <= 1;
                 if (!accept && Math.Abs(hTry) <= pi.DtMin)
-                    return Fail(lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow, t, hTry);
+                    return lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow;
                 hNext = hTry * pi.Factor(ratio, previousRatio, tableau.ControllerOrder, accept);
                 hNext = direction * Math.Clamp(Math.Abs(hNext), pi.DtMin, pi.DtMax);
                 if (accept) previousRatio = ratio;
@@ -183,16 +208,62 @@ internal sealed class Integrator<T>
 
             accepted++;
             lastAccepted = hTry;
-            double tNew = landing ? stop : t + hTry;
-            steps?.Add(new StepRecord(t, hTry, tNew));
+            tNew = landing ? stop : t + hTry;
             stepStart = t;
             stepSize = hTry;
+            stepEnd = tNew;
             fEndValid = tableau.IsFsal;
+            landedOnJump = landing && stopIsJump;
+            h = pi is null ? direction * fixedStep : hNext;
+            return SolveFailure.None;
+        }
+    }
+
+    /// <summary>Moves to the end of the accepted step (or, after an event, to <paramref name="cutTime"/> with <paramref name="restart"/>).</summary>
+    public void Commit(double cutTime, bool restart)
+    {
+        if (restart)
+        {
+            // y already holds the state at the cut; f is re-evaluated there (never reused across a jump).
+            t = cutTime;
+            haveF0 = false;
+            for (int e = 0; e < events.Count; e++) gStart[e] = events[e].Function(t, y);
+        }
+        else
+        {
+            yNew.CopyTo(y);
+            t = stepEnd;
+            if (tableau.IsFsal) engine.Stage(tableau.Stages - 1).CopyTo(fCur);
+            else if (fEndValid) fEnd.CopyTo(fCur);
+            haveF0 = (tableau.IsFsal || fEndValid) && !landedOnJump;
+        }
+        nextStepTo = NextIndex(stepTo, t, direction);
+        nextJump = NextIndex(jumps, t, direction);
+    }
+
+    /// <summary>
+    /// Integrates from times[0] through times[^1], writing the states at times[firstSaved..] into
+    /// <paramref name="output"/> (row-major, one state per saved time).
+    /// </summary>
+    public RunResult Run(ReadOnlySpan<double> times, int firstSaved, ReadOnlySpan<T> y0, Span<T> output, List<StepRecord>? steps, List<EventOccurrence<T>>? eventLog)
+    {
+        int outIndex = 0;
+        SolveFailure failure = Start(times[0], times[^1], y0);
+        if (failure != SolveFailure.None) return new RunResult(Stats, 0, failure, t, 0, 0, false);
+        if (firstSaved == 0) y.CopyTo(output[..n]);
+        outIndex = 1;
+        bool terminated = false;
+
+        while (outIndex < times.Length)
+        {
+            failure = Advance(out double tNew, out double failureStep);
+            if (failure != SolveFailure.None)
+                return new RunResult(Stats, Math.Max(0, outIndex - firstSaved), failure, t, failureStep, attempted, false);
+            steps?.Add(new StepRecord(t, stepSize, tNew));
 
             // Events: the earliest crossing that is terminal or jumps cuts the step there.
             double tCut = tNew;
-            int cutEvent = -1;
-            if (events.Count > 0) cutEvent = LocateEvents(t, tNew, direction, eventLog, out tCut);
+            int cutEvent = events.Count > 0 ? LocateEvents(t, tNew, direction, eventLog, out tCut) : -1;
 
             // Outputs inside (t, tCut].
             while (outIndex < times.Length && direction * (times[outIndex] - tCut) <= 0)
@@ -206,43 +277,28 @@ internal sealed class Integrator<T>
                 outIndex++;
             }
 
-            if (cutEvent >= 0)
+            if (cutEvent < 0)
             {
-                Interpolate(tCut, y);
+                Commit(tNew, restart: false);
+                continue;
+            }
+            Interpolate(tCut, y);
+            OdeEvent<T> ev = events[cutEvent];
+            if (ev.IsTerminal)
+            {
                 t = tCut;
-                OdeEvent<T> ev = events[cutEvent];
-                if (ev.IsTerminal)
-                {
-                    terminated = true;
-                    break;
-                }
-                ev.Jump!(t, y);
-                haveF0 = false;
-                for (int e = 0; e < events.Count; e++) gStart[e] = events[e].Function(t, y);
+                terminated = true;
+                break;
             }
-            else
-            {
-                yNew.CopyTo(y);
-                t = tNew;
-                if (tableau.IsFsal) engine.Stage(tableau.Stages - 1).CopyTo(fCur);
-                else if (fEndValid) fEnd.CopyTo(fCur);
-                haveF0 = tableau.IsFsal || fEndValid;
-                if (landing && stopIsJump) haveF0 = false;
-            }
-            nextStepTo = NextIndex(stepTo, t, direction);
-            nextJump = NextIndex(jumps, t, direction);
-            h = pi is null ? direction * fixedStep : hNext;
+            ev.Jump!(tCut, y);
+            Commit(tCut, restart: true);
         }
 
-        var stats = new SolveStats(engine.FunctionEvaluations + extraEvaluations, accepted, rejected, lastAccepted, initialStep);
-        return new RunResult(stats, Math.Max(0, outIndex - firstSaved), SolveFailure.None, t, lastAccepted, attempted, terminated);
-
-        RunResult Fail(SolveFailure reason, double time, double step)
-        {
-            var s = new SolveStats(engine.FunctionEvaluations + extraEvaluations, accepted, rejected, lastAccepted, initialStep);
-            return new RunResult(s, Math.Max(0, outIndex - firstSaved), reason, time, step, attempted, false);
-        }
+        return new RunResult(Stats, Math.Max(0, outIndex - firstSaved), SolveFailure.None, t, lastAccepted, attempted, terminated);
     }
+
+    /// <summary>The state at <paramref name="time"/> inside the last accepted step (before <see cref="Commit"/>).</summary>
+    public void InterpolateInStep(double time, Span<T> destination) => Interpolate(time, destination);
 
     /// <summary>Hairer–Nørsett–Wanner II.4 initial step, reusing f(t0, y0) (in <see cref="fCur"/>); one evaluation.</summary>
     private double InitialStep(double t0, double direction)
@@ -286,7 +342,7 @@ internal sealed class Integrator<T>
         if (tableau.IsFsal) return engine.Stage(tableau.Stages - 1);
         if (!fEndValid)
         {
-            f.Evaluate(stepStart + stepSize, yNew, fEnd);
+            f.Evaluate(stepEnd, yNew, fEnd);
             engine.FunctionEvaluations++;
             fEndValid = true;
         }
