@@ -84,6 +84,9 @@ internal sealed class Integrator<T>
     /// <summary>The current state.</summary>
     public ReadOnlySpan<T> State => y;
 
+    /// <summary>The state at the end of the accepted step, before <see cref="Commit"/>.</summary>
+    public ReadOnlySpan<T> StepEndState => yNew;
+
     /// <summary>The statistics so far.</summary>
     public SolveStats Stats => new(engine.FunctionEvaluations + extraEvaluations, accepted, rejected, lastAccepted, initialStep);
 

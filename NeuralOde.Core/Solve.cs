@@ -60,6 +60,24 @@ public static class Ode
         return new OdeSolution<T>(times, values, n, result.Stats, steps, log, result.TerminatedByEvent, failure);
     }
 
+    /// <summary>Starts a resumable solve from (t0, y0) towards t1: enumerate it to take one accepted step at a time.</summary>
+    /// <typeparam name="T">The state's element type.</typeparam>
+    /// <param name="f">The dynamics.</param>
+    /// <param name="y0">The initial state (copied).</param>
+    /// <param name="t0">The initial time.</param>
+    /// <param name="t1">The end time (the last step lands on it unless <see cref="SolveOptions.StepPastEnd"/>).</param>
+    /// <param name="options">Method, controller, tolerances; null for the defaults.</param>
+    /// <returns>The stepper.</returns>
+    /// <exception cref="ArgumentException">An argument is invalid.</exception>
+    public static OdeStepper<T> Steps<T>(IDynamics<T> f, ReadOnlySpan<T> y0, double t0, double t1, SolveOptions? options = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        options ??= new SolveOptions();
+        SaveAt span = SaveAt.End(t0, t1);
+        Validate(f, y0, span, options);
+        return new OdeStepper<T>(f, y0, t0, t1, options);
+    }
+
     /// <summary>Checks every argument once, at the boundary, naming the argument and the offending value.</summary>
     internal static void Validate<T>(IDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions options)
         where T : unmanaged, IFloatingPointIeee754<T>
