@@ -1,6 +1,7 @@
 using System.Numerics;
 using MathNet.Numerics.RootFinding;
 using NeuralOde.Core.Dynamics;
+using NeuralOde.Core.DenseOutput;
 using NeuralOde.Core.Events;
 using NeuralOde.Core.Solvers;
 using NeuralOde.Core.StepSize;
@@ -248,7 +249,7 @@ internal sealed class Integrator<T>
     /// Integrates from times[0] through times[^1], writing the states at times[firstSaved..] into
     /// <paramref name="output"/> (row-major, one state per saved time).
     /// </summary>
-    public RunResult Run(ReadOnlySpan<double> times, int firstSaved, ReadOnlySpan<T> y0, Span<T> output, List<StepRecord>? steps, List<EventOccurrence<T>>? eventLog)
+    public RunResult Run(ReadOnlySpan<double> times, int firstSaved, ReadOnlySpan<T> y0, Span<T> output, List<StepRecord>? steps, List<EventOccurrence<T>>? eventLog, DenseInterpolant<T>? dense = null)
     {
         int outIndex = 0;
         SolveFailure failure = Start(times[0], times[^1], y0);
@@ -267,6 +268,12 @@ internal sealed class Integrator<T>
             // Events: the earliest crossing that is terminal or jumps cuts the step there.
             double tCut = tNew;
             int cutEvent = events.Count > 0 ? LocateEvents(t, tNew, direction, eventLog, out tCut) : -1;
+
+            if (dense is not null)
+            {
+                if (tableau.HasDenseOutput) dense.AddStages(t, stepSize, tCut, y, engine);
+                else dense.AddHermite(t, stepSize, tCut, y, engine.Stage(0), yNew, EndDerivative());
+            }
 
             // Outputs inside (t, tCut].
             while (outIndex < times.Length && direction * (times[outIndex] - tCut) <= 0)

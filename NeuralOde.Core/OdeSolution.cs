@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralOde.Core.DenseOutput;
 using NeuralOde.Core.Events;
 
 namespace NeuralOde.Core;
@@ -74,6 +75,9 @@ public sealed class OdeSolution<T>
 
     /// <summary>The events that occurred, in time order.</summary>
     public IReadOnlyList<EventOccurrence<T>> Events { get; }
+
+    /// <summary>The continuous solution, when <see cref="SolveOptions.DenseOutput"/> was set; otherwise null.</summary>
+    public DenseInterpolant<T>? Dense { get; init; }
 
     /// <summary>Whether a terminal event ended the solve.</summary>
     public bool TerminatedByEvent { get; }

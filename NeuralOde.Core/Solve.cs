@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using NeuralOde.Core.DenseOutput;
 using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Events;
 using NeuralOde.Core.StepSize;
@@ -52,12 +53,13 @@ public static class Ode
         var values = new T[saveAt.Count * n];
         List<StepRecord>? steps = options.RecordSteps ? [] : null;
         var log = new List<EventOccurrence<T>>();
-        RunResult result = integrator.Run(saveAt.TimesArray, saveAt.FirstSavedIndex, y0, values, steps, log);
+        DenseInterpolant<T>? dense = options.DenseOutput ? new DenseInterpolant<T>(options.Method, n) : null;
+        RunResult result = integrator.Run(saveAt.TimesArray, saveAt.FirstSavedIndex, y0, values, steps, log, dense);
         double[] times = saveAt.TimesArray[saveAt.FirstSavedIndex..][..result.SavedCount];
         OdeSolverException? failure = result.Failure == SolveFailure.None
             ? null
             : new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
-        return new OdeSolution<T>(times, values, n, result.Stats, steps, log, result.TerminatedByEvent, failure);
+        return new OdeSolution<T>(times, values, n, result.Stats, steps, log, result.TerminatedByEvent, failure) { Dense = dense };
     }
 
     /// <summary>Starts a resumable solve from (t0, y0) towards t1: enumerate it to take one accepted step at a time.</summary>

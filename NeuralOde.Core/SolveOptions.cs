@@ -49,6 +49,9 @@ public sealed record SolveOptions
     /// <summary>Whether the solution keeps the list of accepted steps (time and size), so a backward pass can replay them exactly.</summary>
     public bool RecordSteps { get; init; }
 
+    /// <summary>Whether the solution keeps a <see cref="DenseOutput.DenseInterpolant{T}"/> for the state at any time (memory grows with the steps).</summary>
+    public bool DenseOutput { get; init; }
+
     /// <summary>Stage times computed as torchdiffeq does (see <see cref="ExplicitRungeKutta{T}.TorchdiffeqStageTimes"/>).</summary>
     public bool TorchdiffeqStageTimes { get; init; }
 

@@ -40,3 +40,33 @@ public class DenseOutputTests
         Assert.That(midError, Is.LessThan(factor * endError + 1e-12));
     }
 }
+
+/// <summary>The whole-solve interpolant agrees with the saved states and the closed form anywhere in the solve.</summary>
+public class DenseInterpolantTests
+{
+    public static IEnumerable<ButcherTableau> AdaptiveMethods => Tableaus.All.Where(t => t.HasErrorEstimate);
+
+    [TestCaseSource(nameof(AdaptiveMethods))]
+    public void Dense_AgreesWithSavedStatesAndTheClosedForm(ButcherTableau method)
+    {
+        const double omega = 2;
+        var f = new FuncDynamics<double>(2, (t, y, d) => { d[0] = y[1]; d[1] = -omega * omega * y[0]; });
+        double[] times = [3, 2.3, 1.7, 0.2, -1];
+        double rtol = method.Order <= 2 ? 1e-7 : 1e-9;
+        var sol = Ode.Solve(f, [Math.Cos(3 * omega), -omega * Math.Sin(3 * omega)], SaveAt.Times(times), new SolveOptions { Method = method, RelativeTolerance = rtol, AbsoluteTolerance = rtol * 1e-2, DenseOutput = true });
+        var dense = sol.Dense!;
+        Assert.That(dense.StepCount, Is.EqualTo(sol.Stats.AcceptedSteps));
+        var y = new double[2];
+        for (int i = 0; i < times.Length; i++)
+        {
+            dense.Evaluate(times[i], y);
+            Assert.That(y, Is.EqualTo(sol.States[i].ToArray()).Within(1e-13), $"t = {times[i]}");
+        }
+        for (double t = 3; t >= -1; t -= 0.0371)
+        {
+            dense.Evaluate(t, y);
+            Assert.That(y[0], Is.EqualTo(Math.Cos(omega * t)).Within(1e3 * rtol), $"t = {t}");
+        }
+        Assert.That(() => dense.Evaluate(3.5, y), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("time"));
+    }
+}
