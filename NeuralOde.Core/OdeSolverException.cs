@@ -1,0 +1,43 @@
+namespace NeuralOde.Core;
+
+/// <summary>A solve failed numerically: it carries the reason, the time, the step size and the step count.</summary>
+public sealed class OdeSolverException : Exception
+{
+    /// <summary>Creates the exception with the message of <paramref name="reason"/>.</summary>
+    /// <param name="reason">Why the solve stopped.</param>
+    /// <param name="time">The time the solve stopped at.</param>
+    /// <param name="stepSize">The last attempted step size.</param>
+    /// <param name="stepCount">The number of attempted steps (accepted and rejected).</param>
+    public OdeSolverException(SolveFailure reason, double time, double stepSize, int stepCount)
+        : base(reason.Describe(time, stepSize, stepCount))
+    {
+        Reason = reason;
+        Time = time;
+        StepSize = stepSize;
+        StepCount = stepCount;
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public OdeSolverException() : this(SolveFailure.None, double.NaN, double.NaN, 0) { }
+
+    /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">The message.</param>
+    public OdeSolverException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message and an inner exception.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause.</param>
+    public OdeSolverException(string message, Exception innerException) : base(message, innerException) { }
+
+    /// <summary>Why the solve stopped.</summary>
+    public SolveFailure Reason { get; }
+
+    /// <summary>The time the solve stopped at.</summary>
+    public double Time { get; }
+
+    /// <summary>The last attempted step size.</summary>
+    public double StepSize { get; }
+
+    /// <summary>The number of attempted steps.</summary>
+    public int StepCount { get; }
+}

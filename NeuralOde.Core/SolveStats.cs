@@ -1,0 +1,15 @@
+namespace NeuralOde.Core;
+
+/// <summary>What a solve cost.</summary>
+/// <param name="FunctionEvaluations">Calls of the dynamics, including the initial-step probe and rejected steps.</param>
+/// <param name="AcceptedSteps">Accepted steps.</param>
+/// <param name="RejectedSteps">Rejected steps.</param>
+/// <param name="LastStepSize">The size of the last accepted step (signed with the direction of time).</param>
+/// <param name="InitialStepSize">The first step size tried (signed).</param>
+public readonly record struct SolveStats(long FunctionEvaluations, int AcceptedSteps, int RejectedSteps, double LastStepSize, double InitialStepSize);
+
+/// <summary>One accepted step: it started at <paramref name="Time"/> and had the signed size <paramref name="StepSize"/>.</summary>
+/// <param name="Time">The step's start time.</param>
+/// <param name="StepSize">The signed step size; the step ended at Time + StepSize (exactly at a landing time when it was clipped).</param>
+/// <param name="EndTime">The step's end time as the solve used it.</param>
+public readonly record struct StepRecord(double Time, double StepSize, double EndTime);

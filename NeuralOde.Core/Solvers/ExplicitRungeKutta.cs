@@ -1,0 +1,200 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using NeuralOde.Core.Dynamics;
+
+namespace NeuralOde.Core.Solvers;
+
+/// <summary>The one stepping engine for every explicit <see cref="ButcherTableau"/>: takes a single step and keeps its stages.</summary>
+/// <typeparam name="T">The state's element type, <see cref="float"/> or <see cref="double"/>.</typeparam>
+/// <remarks>
+/// <para>
+/// A step from (t, y0) with a signed step h computes, for i = 0 … s−1, the stage state Y_i = y0 + h·Σ_{j&lt;i} A_ij·k_j,
+/// the stage time t_i = t + c_i·h and the stage derivative k_i = f(t_i, Y_i); then y1 = y0 + h·Σ b_i·k_i and the error
+/// estimate h·Σ (b_i − b̂_i)·k_i. After <see cref="Step"/> returns, <see cref="Stage"/>, <see cref="StageState"/> and
+/// <see cref="StageTime"/> expose every k_i, Y_i and t_i of that step, so a caller can differentiate the step (walk the
+/// tableau backwards: the cotangent of k_i is h·(b_i·ȳ1 + Σ_{m&gt;i} A_mi·Ȳ_m), and Ȳ_i = (∂f/∂y)ᵀ k̄_i) without
+/// re-deriving the method. The engine never decides acceptance; the step-size controller does.
+/// </para>
+/// <para>Buffers are allocated once, in the constructor: a step allocates nothing. An instance is not thread-safe.</para>
+/// </remarks>
+public sealed class ExplicitRungeKutta<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private const int ScalarLoopThreshold = 32;
+    private readonly T[] stages;
+    private readonly T[] stageStates;
+    private readonly double[] stageTimes;
+    private readonly T[] coefficients;
+
+    /// <summary>Creates the engine and its buffers for states of <paramref name="dimension"/> elements.</summary>
+    /// <param name="tableau">The method.</param>
+    /// <param name="dimension">The state length (B·D for a batch).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is less than 1.</exception>
+    public ExplicitRungeKutta(ButcherTableau tableau, int dimension)
+    {
+        ArgumentNullException.ThrowIfNull(tableau);
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        Tableau = tableau;
+        Dimension = dimension;
+        int s = tableau.Stages;
+        stages = new T[s * dimension];
+        stageStates = new T[s * dimension];
+        stageTimes = new double[s];
+        coefficients = new T[s];
+    }
+
+    /// <summary>The method.</summary>
+    public ButcherTableau Tableau { get; }
+
+    /// <summary>The state length.</summary>
+    public int Dimension { get; }
+
+    /// <summary>The number of calls of <see cref="IDynamics{T}.Evaluate"/> made by this engine so far.</summary>
+    public long FunctionEvaluations { get; set; }
+
+    /// <summary>
+    /// When true, stage times are computed as torchdiffeq 0.2.5 does: t + c_i·h in the state's precision, and a stage
+    /// with c_i = 1 is evaluated one unit in the last place (of <typeparamref name="T"/>) before t + h, towards t.
+    /// </summary>
+    public bool TorchdiffeqStageTimes { get; set; }
+
+    /// <summary>
+    /// When true, a stage with c_i = 1 is evaluated one unit in the last place (of <typeparamref name="T"/>) before
+    /// t + h, towards t: the left-hand value when a discontinuity of f sits at the end of the step.
+    /// </summary>
+    public bool EndStageBeforeStepEnd { get; set; }
+
+    /// <summary>Stage derivative k_i of the last step.</summary>
+    /// <param name="index">The stage index i.</param>
+    /// <returns>A view of the engine's buffer, valid until the next step.</returns>
+    public Span<T> Stage(int index) => stages.AsSpan(index * Dimension, Dimension);
+
+    /// <summary>Stage state Y_i (the argument k_i was evaluated at) of the last step.</summary>
+    /// <param name="index">The stage index i.</param>
+    /// <returns>A view of the engine's buffer, valid until the next step.</returns>
+    public ReadOnlySpan<T> StageState(int index) => stageStates.AsSpan(index * Dimension, Dimension);
+
+    /// <summary>Stage time t_i of the last step.</summary>
+    /// <param name="index">The stage index i.</param>
+    /// <returns>The time f was called with for stage i.</returns>
+    public double StageTime(int index) => stageTimes[index];
+
+    /// <summary>Takes one step from (t, y0) with the signed step h.</summary>
+    /// <param name="f">The dynamics.</param>
+    /// <param name="t">The start time.</param>
+    /// <param name="h">The signed step size (negative to integrate backwards in time).</param>
+    /// <param name="y0">The start state.</param>
+    /// <param name="f0">f(t, y0) if the caller has it (first stage reused, one evaluation saved), or an empty span.</param>
+    /// <param name="y1">Receives the propagated solution at t + h.</param>
+    /// <param name="yError">Receives the error estimate h·Σ(b − b̂)·k, or is left untouched when empty or the method has no estimate.</param>
+    /// <exception cref="ArgumentException">A span's length differs from <see cref="Dimension"/>.</exception>
+    public void Step(IDynamics<T> f, double t, double h, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0, Span<T> y1, Span<T> yError)
+    {
+        int n = Dimension;
+        if (y0.Length != n) throw new ArgumentException($"y0 has {y0.Length} elements, expected {n}.", nameof(y0));
+        if (y1.Length != n) throw new ArgumentException($"y1 has {y1.Length} elements, expected {n}.", nameof(y1));
+        if (f0.Length != 0 && f0.Length != n) throw new ArgumentException($"f0 has {f0.Length} elements, expected 0 or {n}.", nameof(f0));
+        ButcherTableau tableau = Tableau;
+        int s = tableau.Stages;
+        ReadOnlySpan<double> c = tableau.C;
+
+        y0.CopyTo(stageStates.AsSpan(0, n));
+        stageTimes[0] = t;
+        if (f0.Length == n)
+        {
+            if (!f0.Overlaps(Stage(0))) f0.CopyTo(Stage(0));
+        }
+        else
+        {
+            Evaluate(f, 0, t);
+        }
+
+        for (int i = 1; i < s; i++)
+        {
+            ReadOnlySpan<double> row = tableau.ARow(i);
+            for (int j = 0; j < i; j++) coefficients[j] = T.CreateTruncating(h * row[j]);
+            Span<T> state = stageStates.AsSpan(i * n, n);
+            Combine(y0, i, state);
+            Evaluate(f, i, StageTimeFor(t, h, c[i]));
+        }
+
+        if (tableau.IsFsal)
+        {
+            StageState(s - 1).CopyTo(y1);
+        }
+        else
+        {
+            ReadOnlySpan<double> b = tableau.B;
+            for (int j = 0; j < s; j++) coefficients[j] = T.CreateTruncating(h * b[j]);
+            Combine(y0, s, y1);
+        }
+
+        if (tableau.HasErrorEstimate && yError.Length != 0)
+        {
+            if (yError.Length != n) throw new ArgumentException($"yError has {yError.Length} elements, expected {n}.", nameof(yError));
+            ReadOnlySpan<double> e = tableau.BError;
+            for (int j = 0; j < s; j++) coefficients[j] = T.CreateTruncating(h * e[j]);
+            yError.Clear();
+            Combine(yError, s, yError);
+        }
+    }
+
+    /// <summary>Writes the dense output y(t + θh) = y0 + h·Σ b_i(θ)·k_i of the last step (the method's own continuous extension).</summary>
+    /// <param name="y0">The start state of the last step.</param>
+    /// <param name="h">The step size of the last step.</param>
+    /// <param name="theta">The fraction θ of the step.</param>
+    /// <param name="weights">Scratch of <see cref="ButcherTableau.Stages"/> doubles.</param>
+    /// <param name="destination">Receives the interpolated state.</param>
+    internal void InterpolateWithTableau(ReadOnlySpan<T> y0, double h, double theta, Span<double> weights, Span<T> destination)
+    {
+        int s = Tableau.Stages;
+        Tableau.DenseWeights(theta, weights);
+        for (int j = 0; j < s; j++) coefficients[j] = T.CreateTruncating(h * weights[j]);
+        Combine(y0, s, destination);
+    }
+
+    private double StageTimeFor(double t, double h, double ci)
+    {
+        if (ci == 1 && (TorchdiffeqStageTimes || EndStageBeforeStepEnd))
+        {
+            T end = T.CreateTruncating(t + h);
+            return double.CreateTruncating(h > 0 ? T.BitDecrement(end) : T.BitIncrement(end));
+        }
+        if (!TorchdiffeqStageTimes) return ci == 1 ? t + h : t + ci * h;
+        return double.CreateTruncating(T.CreateTruncating(t) + T.CreateTruncating(ci) * T.CreateTruncating(h));
+    }
+
+    private void Evaluate(IDynamics<T> f, int stage, double time)
+    {
+        stageTimes[stage] = time;
+        f.Evaluate(time, StageState(stage), Stage(stage));
+        FunctionEvaluations++;
+    }
+
+    /// <summary>destination = start + Σ_{j&lt;count} coefficients[j]·k_j, skipping zero coefficients.</summary>
+    private void Combine(ReadOnlySpan<T> start, int count, Span<T> destination)
+    {
+        int n = Dimension;
+        if (n <= ScalarLoopThreshold)
+        {
+            for (int d = 0; d < n; d++)
+            {
+                T acc = start[d];
+                for (int j = 0; j < count; j++)
+                {
+                    T cj = coefficients[j];
+                    if (cj != T.Zero) acc += cj * stages[j * n + d];
+                }
+                destination[d] = acc;
+            }
+            return;
+        }
+
+        if (!start.Overlaps(destination)) start.CopyTo(destination);
+        for (int j = 0; j < count; j++)
+        {
+            T cj = coefficients[j];
+            if (cj != T.Zero) TensorPrimitives.MultiplyAdd(stages.AsSpan(j * n, n), cj, destination, destination);
+        }
+    }
+}
