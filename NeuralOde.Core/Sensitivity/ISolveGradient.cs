@@ -1,0 +1,31 @@
+using System.Numerics;
+using NeuralOde.Core.Dynamics;
+
+namespace NeuralOde.Core.Sensitivity;
+
+/// <summary>One strategy's forward and backward pass through a solve (created per solve node, reused across iterations).</summary>
+/// <remarks>
+/// Layout: the forward writes the state at each saved time of <see cref="SaveAt"/> (t0 included only when the SaveAt
+/// includes it) as consecutive rows of n = f.Dimension elements. The backward receives the cotangent of that output
+/// (same layout) and must
+/// - overwrite <c>gradY0</c> (n elements) with dL/dy0,
+/// - add dL/dθ into <c>gradTheta</c> (f.Parameters.Length elements; never f.Parameters' own gradients),
+/// - overwrite <c>gradTimes</c> (one element per entry of <see cref="SaveAt.AllTimes"/>) with dL/dt_i, where
+///   dL/dt_last = ⟨∂L/∂y(t_last), f(t_last, y(t_last))⟩ and dL/dt0 = −⟨a(t0), f(t0, y0)⟩ (a = the adjoint state at t0).
+/// </remarks>
+internal interface ISolveGradient<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Runs the forward solve and keeps what the backward pass needs.</summary>
+    SolveStats Forward(IDifferentiableDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions options, Span<T> output);
+
+    /// <summary>Runs the backward pass of the last forward.</summary>
+    GradientStats Backward(ReadOnlySpan<T> outputCotangent, Span<T> gradY0, Span<T> gradTheta, Span<double> gradTimes);
+}
+
+/// <summary>What a backward pass through a solve cost.</summary>
+/// <param name="FunctionEvaluations">Evaluations of f made by the backward pass (NFE-B: an adjoint's augmented evaluations, or recomputed stages).</param>
+/// <param name="VectorJacobianProducts">Vector–Jacobian products of f taken.</param>
+/// <param name="RecomputedSteps">Steps recomputed from checkpoints (Checkpointed) or reconstructed (Reversible).</param>
+/// <param name="Steps">Accepted steps of the backward solve (Adjoint) or of the forward replayed backwards.</param>
+public readonly record struct GradientStats(long FunctionEvaluations, long VectorJacobianProducts, int RecomputedSteps, int Steps);
