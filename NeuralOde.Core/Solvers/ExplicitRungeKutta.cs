@@ -153,14 +153,17 @@ public sealed class ExplicitRungeKutta<T>
         Combine(y0, s, destination);
     }
 
-    private double StageTimeFor(double t, double h, double ci)
+    private double StageTimeFor(double t, double h, double ci) => StageTimeFor(t, h, ci, TorchdiffeqStageTimes, EndStageBeforeStepEnd);
+
+    /// <summary>The time stage c_i of a step (t, h) is evaluated at, under the engine's stage-time conventions.</summary>
+    internal static double StageTimeFor(double t, double h, double ci, bool torchdiffeqStageTimes, bool endStageBeforeStepEnd)
     {
-        if (ci == 1 && (TorchdiffeqStageTimes || EndStageBeforeStepEnd))
+        if (ci == 1 && (torchdiffeqStageTimes || endStageBeforeStepEnd))
         {
             T end = T.CreateTruncating(t + h);
             return double.CreateTruncating(h > 0 ? T.BitDecrement(end) : T.BitIncrement(end));
         }
-        if (!TorchdiffeqStageTimes) return ci == 1 ? t + h : t + ci * h;
+        if (!torchdiffeqStageTimes) return ci == 1 ? t + h : t + ci * h;
         return double.CreateTruncating(T.CreateTruncating(t) + T.CreateTruncating(ci) * T.CreateTruncating(h));
     }
 

@@ -1,0 +1,226 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using NeuralOde.AutoDiff;
+using NeuralOde.Core.Dynamics;
+
+namespace NeuralOde.Core.Sensitivity;
+
+/// <summary>
+/// The exact gradient of the discrete solve, step by step: the forward runs the ordinary step loop (same steps, same
+/// outputs as <see cref="Ode.Solve{T}"/>) and keeps, per accepted step, what a subclass chooses; the backward takes
+/// each step's discrete vector–Jacobian product in reverse (<see cref="StepRecorder{T}"/>), including the dense-output
+/// formulas that served interpolated output times.
+/// </summary>
+/// <remarks>Accepted step sizes are constants; rejected steps and the initial-step probe are not differentiated.</remarks>
+internal abstract class StepwiseGradient<T> : ISolveGradient<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>One accepted step of the last forward.</summary>
+    protected readonly record struct StepInfo(double Time, double StepSize, double EndTime, bool EndStageBeforeStepEnd);
+
+    /// <summary>One saved output of the last forward: the step it was served from (−1: the initial state) and how.</summary>
+    private readonly record struct OutputInfo(int Step, double Time, bool AtStepEnd);
+
+    private readonly List<OutputInfo> outputs = [];
+    private T[] outputValues = [];
+    private T[] thetaBar = [];
+    private T[] yBar = [];
+    private T[] extraY0 = [];
+    private T[] scratch = [];
+    private double[] weights = [];
+
+    protected StepwiseGradient(Shape stateShape) => StateShape = stateShape;
+
+    protected Shape StateShape { get; }
+
+    protected IDifferentiableDynamics<T> Dynamics { get; private set; } = null!;
+
+    protected SolveOptions Options { get; private set; } = null!;
+
+    protected StepRecorder<T> Recorder { get; private set; } = null!;
+
+    protected List<StepInfo> Steps { get; } = [];
+
+    private double[] times = [];
+    private int firstSaved;
+
+    public SolveStats Forward(IDifferentiableDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions options, Span<T> output)
+    {
+        Ode.Validate(f, y0, saveAt, options);
+        int n = f.Dimension;
+        if (StateShape.Length != n) throw new ArgumentException($"The state's shape {StateShape} does not hold the dynamics' {n} elements.", nameof(y0));
+        if (!ReferenceEquals(Dynamics, f) || !ReferenceEquals(Options, options))
+        {
+            Dynamics = f;
+            Options = options;
+            Recorder = new StepRecorder<T>(options.Method, StateShape, options.TorchdiffeqStageTimes, ChunkLength(n));
+            thetaBar = new T[f.Parameters.Length];
+            yBar = new T[n];
+            extraY0 = new T[n];
+            scratch = new T[n];
+            weights = new double[options.Method.Stages];
+        }
+        times = saveAt.TimesArray;
+        firstSaved = saveAt.FirstSavedIndex;
+        Steps.Clear();
+        outputs.Clear();
+        BeginForward();
+
+        var integrator = new Integrator<T>(f, options, null);
+        double direction = Math.Sign(times[^1] - times[0]);
+        SolveFailure failure = integrator.Start(times[0], times[^1], y0);
+        if (failure != SolveFailure.None) throw new OdeSolverException(failure, times[0], 0, 0);
+        int outIndex = 1;
+        if (firstSaved == 0)
+        {
+            y0.CopyTo(output[..n]);
+            outputs.Add(new OutputInfo(-1, times[0], true));
+        }
+        while (outIndex < times.Length)
+        {
+            failure = integrator.Advance(out double tNew, out double failedStep);
+            if (failure != SolveFailure.None) throw new OdeSolverException(failure, integrator.Time, failedStep, integrator.AttemptedSteps);
+            int k = Steps.Count;
+            var step = new StepInfo(integrator.Time, integrator.Stats.LastStepSize, tNew, integrator.Engine.EndStageBeforeStepEnd);
+            Steps.Add(step);
+            OnAcceptedStep(k, integrator.State);
+            bool interior = false;
+            while (outIndex < times.Length && direction * (times[outIndex] - tNew) <= 0)
+            {
+                if (outIndex >= firstSaved)
+                {
+                    Span<T> slot = output.Slice((outIndex - firstSaved) * n, n);
+                    bool atEnd = times[outIndex] == tNew;
+                    if (atEnd) integrator.StepEndState.CopyTo(slot);
+                    else integrator.InterpolateInStep(times[outIndex], slot);
+                    outputs.Add(new OutputInfo(k, times[outIndex], atEnd));
+                    interior |= !atEnd;
+                }
+                outIndex++;
+            }
+            if (interior && NeedsEndDerivative) OnInteriorOutputs(k, integrator.StepEndState);
+            integrator.Commit(tNew, restart: false);
+        }
+        outputValues = output[..(outputs.Count * n)].ToArray();
+        return integrator.Stats;
+    }
+
+    public GradientStats Backward(ReadOnlySpan<T> outputCotangent, Span<T> gradY0, Span<T> gradTheta, Span<double> gradTimes)
+    {
+        int n = StateShape.Length;
+        if (outputCotangent.Length != outputs.Count * n)
+            throw new ArgumentException($"The output cotangent has {outputCotangent.Length} elements; the solve saved {outputs.Count} states of {n}.", nameof(outputCotangent));
+        for (int i = 0; i < outputCotangent.Length; i++)
+        {
+            if (!T.IsFinite(outputCotangent[i]))
+                throw new ArgumentException($"Element {i} of the output cotangent is {outputCotangent[i]}; every element must be finite.", nameof(outputCotangent));
+        }
+        Array.Clear(thetaBar);
+        Array.Clear(yBar);
+        var sink = GradientSink<T>.Into(Dynamics.Parameters, thetaBar);
+        var tableau = Options.Method;
+        int s = tableau.Stages;
+        int o = outputs.Count - 1;
+        long evaluationsBefore = RecomputedEvaluations;
+        long vjpsBefore = Recorder.VjpCount;
+        for (int k = Steps.Count - 1; k >= 0; k--)
+        {
+            var step = Steps[k];
+            int firstStage = PrepareStep(k);
+            var kBar = Recorder.ClearedStageCotangents();
+            Array.Clear(extraY0);
+            for (; o >= 0 && outputs[o].Step == k; o--)
+            {
+                ReadOnlySpan<T> g = outputCotangent.Slice(o * n, n);
+                if (outputs[o].AtStepEnd)
+                {
+                    TensorPrimitives.Add(yBar, g, yBar);
+                    continue;
+                }
+                double theta = (outputs[o].Time - step.Time) / step.StepSize;
+                double h = step.StepSize;
+                if (tableau.HasDenseOutput)
+                {
+                    // y(θ) = y0 + h·Σ w_i(θ)·k_i.
+                    TensorPrimitives.Add(extraY0, g, extraY0);
+                    tableau.DenseWeights(theta, weights);
+                    for (int i = 0; i < s; i++) AddScaled(g, h * weights[i], kBar.Slice(i * n, n));
+                    continue;
+                }
+                // Cubic Hermite: y(θ) = h00·y0 + h10·f0 + h01·y1 + h11·f1 (as the integrator's interpolation).
+                double t2 = theta * theta, t3 = t2 * theta;
+                AddScaled(g, 2 * t3 - 3 * t2 + 1, extraY0);
+                AddScaled(g, (t3 - 2 * t2 + theta) * h, kBar[..n]);
+                AddScaled(g, -2 * t3 + 3 * t2, yBar);
+                double h11 = (t3 - t2) * h;
+                if (tableau.IsFsal)
+                {
+                    AddScaled(g, h11, kBar.Slice((s - 1) * n, n));
+                }
+                else
+                {
+                    Array.Clear(scratch);
+                    AddScaled(g, h11, scratch);
+                    Recorder.AccumulateVjp(EndDerivativeRecord(k), scratch, yBar, sink);
+                }
+            }
+            Recorder.StepVjp(firstStage, step.StepSize, yBar, kBar, sink);
+            TensorPrimitives.Add(yBar, extraY0, yBar);
+        }
+        for (; o >= 0; o--) TensorPrimitives.Add(yBar, outputCotangent.Slice(o * n, n), yBar);
+
+        yBar.CopyTo(gradY0);
+        TensorPrimitives.Add(gradTheta, thetaBar, gradTheta);
+        if (!gradTimes.IsEmpty) TimeGradients(outputCotangent, gradTimes);
+        return new GradientStats(RecomputedEvaluations - evaluationsBefore, Recorder.VjpCount - vjpsBefore, RecomputedStepCount, Steps.Count);
+    }
+
+    /// <summary>dL/dt_i = ⟨ḡ_i, f(t_i, y_i)⟩ for each saved time after t0, and dL/dt0 = −⟨dL/dy0, f(t0, y0)⟩.</summary>
+    private void TimeGradients(ReadOnlySpan<T> outputCotangent, Span<double> gradTimes)
+    {
+        int n = StateShape.Length;
+        gradTimes.Clear();
+        for (int o = 0; o < outputs.Count; o++)
+        {
+            if (outputs[o].Step < 0) continue;
+            Dynamics.Evaluate(outputs[o].Time, outputValues.AsSpan(o * n, n), scratch);
+            gradTimes[firstSaved + o] = double.CreateTruncating(TensorPrimitives.Dot<T>(outputCotangent.Slice(o * n, n), scratch));
+        }
+        Dynamics.Evaluate(times[0], InitialState, scratch);
+        gradTimes[0] -= double.CreateTruncating(TensorPrimitives.Dot<T>(yBar, scratch));
+    }
+
+    private static void AddScaled(ReadOnlySpan<T> g, double factor, Span<T> destination)
+    {
+        T c = T.CreateTruncating(factor);
+        if (c != T.Zero) TensorPrimitives.MultiplyAdd(g, c, destination, destination);
+    }
+
+    /// <summary>Arena blocks of a few states' worth of activations, at least 64 Ki elements.</summary>
+    private static int ChunkLength(int n) => Math.Max(1 << 16, Math.Min(1 << 22, 64 * n));
+
+    /// <summary>Whether interior outputs need the step's end derivative f(t1, y1) recorded (cubic Hermite, not FSAL).</summary>
+    private bool NeedsEndDerivative => !Options.Method.HasDenseOutput && !Options.Method.IsFsal;
+
+    /// <summary>The initial state of the last forward.</summary>
+    protected abstract ReadOnlySpan<T> InitialState { get; }
+
+    protected abstract long RecomputedEvaluations { get; }
+
+    protected abstract int RecomputedStepCount { get; }
+
+    /// <summary>Called once before the forward's step loop.</summary>
+    protected abstract void BeginForward();
+
+    /// <summary>Called for each accepted step with its start state, before its outputs are served.</summary>
+    protected abstract void OnAcceptedStep(int step, ReadOnlySpan<T> startState);
+
+    /// <summary>Called after step <paramref name="step"/> served an interior output with cubic Hermite interpolation.</summary>
+    protected abstract void OnInteriorOutputs(int step, ReadOnlySpan<T> endState);
+
+    /// <summary>Makes step k's stages available on <see cref="Recorder"/> and returns its first stage record.</summary>
+    protected abstract int PrepareStep(int step);
+
+    /// <summary>The record of f(t1, y1) of step k (only after <see cref="OnInteriorOutputs"/> for it).</summary>
+    protected abstract int EndDerivativeRecord(int step);
+}
