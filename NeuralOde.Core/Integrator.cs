@@ -33,7 +33,7 @@ internal sealed class Integrator<T>
     private readonly double[] stepTo;
     private readonly double[] jumps;
     private readonly IReadOnlyList<OdeEvent<T>> events;
-    private readonly T[] y, yNew, err, fCur, fEnd, scratch;
+    private readonly T[] y, yNew, err, fCur, fEnd;
     private readonly double[] weights;
     private readonly double[] gStart;
     private readonly T[] eventState;
@@ -63,7 +63,6 @@ internal sealed class Integrator<T>
         err = new T[n];
         fCur = new T[n];
         fEnd = new T[n];
-        scratch = new T[n];
         weights = new double[tableau.Stages];
         gStart = new double[this.events.Count];
         eventState = new T[n];

@@ -108,6 +108,8 @@ public static class Ode
         CheckPerComponent(options.RelativeTolerances, dimension, "RelativeTolerances", positive: true);
         CheckPerComponent(options.AbsoluteTolerances, dimension, "AbsoluteTolerances", positive: false);
         if (options.MaxSteps < 1) throw new ArgumentOutOfRangeException(nameof(options), options.MaxSteps, $"MaxSteps must be at least 1, got {options.MaxSteps}.");
+        if (options.StepSize is not (PiController or FixedStep))
+            throw new ArgumentException($"StepSize must be a FixedStep or a PiController, got {options.StepSize.GetType().Name}.", nameof(options));
         if (options.StepSize is PiController pi)
         {
             pi.Validate();

@@ -29,10 +29,10 @@ public class StepBench<T>
     private DecayDynamics<T> f = null!;
     private T[] y0 = [], y1 = [], error = [];
 
-    public static IEnumerable<ButcherTableau> Methods => Tableaus.All;
+    public static IEnumerable<ButcherTableau> AllTableaus => Tableaus.All;
 
-    [ParamsSource(nameof(Methods))]
-    public ButcherTableau Method { get; set; } = Tableaus.DormandPrince54;
+    [ParamsSource(nameof(AllTableaus))]
+    public ButcherTableau Tableau { get; set; } = Tableaus.DormandPrince54;
 
     [Params(3, 1031, 1536)]
     public int Dimension { get; set; }
@@ -40,7 +40,7 @@ public class StepBench<T>
     [GlobalSetup]
     public void Setup()
     {
-        engine = new ExplicitRungeKutta<T>(Method, Dimension);
+        engine = new ExplicitRungeKutta<T>(Tableau, Dimension);
         f = new DecayDynamics<T>(Dimension);
         y0 = [.. Enumerable.Range(0, Dimension).Select(i => T.CreateTruncating(1 + i * 1e-3))];
         y1 = new T[Dimension];

@@ -99,6 +99,19 @@ public class SolveInputValidationTests
         Assert.That(e.Message, Does.Contain("RK4").And.Contain("FixedStep"));
     }
 
+    private sealed class CustomController : IStepSizeController
+    {
+        public bool IsAdaptive => true;
+    }
+
+    [Test]
+    public void Solve_ThrowsForAnUnknownController()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Ode.Solve(Decay(), [1.0], SaveAt.Times(0, 1), new SolveOptions { StepSize = new CustomController() }));
+        Assert.That(e!.ParamName, Is.EqualTo("options"));
+        Assert.That(e.Message, Does.Contain("CustomController"));
+    }
+
     [Test]
     public void Solve_ThrowsForBadControllerSettings()
     {
