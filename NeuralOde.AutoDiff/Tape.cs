@@ -44,6 +44,9 @@ public sealed class Tape<T>
         gradients = new Arena<T>(chunkLength);
     }
 
+    /// <summary>How many times the tape has been reset: handles and resources recorded in an earlier epoch are stale.</summary>
+    internal int Epoch => epoch;
+
     /// <summary>The number of recorded nodes.</summary>
     public int Count => count;
 

@@ -1,0 +1,157 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using NeuralOde.AutoDiff;
+using NeuralOde.Core.Dynamics;
+using NeuralOde.Core.Sensitivity;
+
+namespace NeuralOde.Core;
+
+/// <summary>An ODE solve recorded on a tape as one node: its value is the states at the saved times, its backward a sensitivity.</summary>
+/// <example>
+/// <code>
+/// var tape = new Tape&lt;float&gt;();
+/// var solve = OdeLayer.Solve(tape, f, tape.Constant(y0, new Shape(256, 2)), SaveAt.End(0, 1), options, new Adjoint());
+/// var loss = Ops.Sum(Ops.Square(solve.States));
+/// tape.Backward(loss);            // dL/dθ lands in f.Parameters.Gradients
+/// </code>
+/// </example>
+public static class OdeLayer
+{
+    private static readonly ConditionalWeakTable<ISensitivity, GradientPool> Pools = [];
+
+    /// <summary>Solves y' = f(t, y) from <paramref name="y0"/> and records the solve on <paramref name="tape"/>.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="tape">The tape.</param>
+    /// <param name="f">The dynamics; their parameters receive dL/dθ in the reverse sweep (subject to its sink).</param>
+    /// <param name="y0">The initial state, in the dynamics' layout (e.g. B × D); its length must be f.Dimension.</param>
+    /// <param name="saveAt">The times; the first is t0.</param>
+    /// <param name="options">Method, controller, tolerances; null for the defaults.</param>
+    /// <param name="sensitivity">How the gradient flows back (default <see cref="Backprop"/>); reuse one instance across iterations so its buffers are reused.</param>
+    /// <returns>The solve node: <see cref="OdeSolveNode{T}.States"/> stacks the saved states by rows (time-major), and the statistics.</returns>
+    /// <exception cref="ArgumentException">An argument is invalid.</exception>
+    /// <exception cref="OdeSolverException">The forward solve failed.</exception>
+    public static OdeSolveNode<T> Solve<T>(Tape<T> tape, IDifferentiableDynamics<T> f, Var<T> y0, SaveAt saveAt, SolveOptions? options = null, ISensitivity? sensitivity = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(f);
+        ArgumentNullException.ThrowIfNull(saveAt);
+        options ??= new SolveOptions();
+        sensitivity ??= DefaultBackprop;
+        int y0Index = tape.Check(y0, nameof(y0));
+        var shape = y0.Shape;
+        if (shape.Length != f.Dimension)
+            throw new ArgumentException($"y0 is {shape} ({shape.Length} elements) but the dynamics have dimension {f.Dimension}.", nameof(y0));
+
+        var node = Pools.GetValue(sensitivity, _ => new GradientPool()).Take(tape, sensitivity, shape);
+        var outputShape = new Shape(saveAt.Count * shape.Rows, shape.Cols);
+        bool requiresGrad = tape.RequiresGrad(y0Index) || f.Parameters.Length > 0;
+        int index = tape.PushCustom(node, outputShape, requiresGrad, y0Index);
+        node.Begin(f, y0Index);
+        node.ForwardStats = node.Gradient.Forward(f, tape.Value(y0Index), saveAt, options, tape.Value(index));
+        node.States = tape.Handle(index);
+        return node;
+    }
+
+    private static readonly Backprop DefaultBackprop = new();
+
+    internal static ISolveGradient<T> Create<T>(ISensitivity sensitivity, Shape shape)
+        where T : unmanaged, IFloatingPointIeee754<T> => sensitivity switch
+        {
+            Backprop => new BackpropGradient<T>(shape),
+            Checkpointed c => new CheckpointedGradient<T>(shape, c.Budget),
+            _ => throw new ArgumentException($"The sensitivity {sensitivity.GetType().Name} is not supported by OdeLayer.", nameof(sensitivity)),
+        };
+
+    /// <summary>Solve nodes of one sensitivity, reused once the tape they were recorded on has been reset.</summary>
+    private sealed class GradientPool
+    {
+        private readonly List<object> nodes = [];
+
+        public OdeSolveNode<T> Take<T>(Tape<T> tape, ISensitivity sensitivity, Shape shape)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            lock (nodes)
+            {
+                foreach (var candidate in nodes)
+                {
+                    if (candidate is OdeSolveNode<T> node && node.Shape == shape && node.IsFree) return node.Claim(tape);
+                }
+                var created = new OdeSolveNode<T>(Create<T>(sensitivity, shape), shape);
+                nodes.Add(created);
+                return created.Claim(tape);
+            }
+        }
+    }
+}
+
+/// <summary>A solve recorded on a tape: the saved states and what the forward and backward passes cost.</summary>
+/// <typeparam name="T">The element type.</typeparam>
+public sealed class OdeSolveNode<T> : ICustomBackward<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[] gradY0;
+    private Tape<T>? tape;
+    private int epoch;
+    private IDifferentiableDynamics<T> dynamics = null!;
+    private int y0Index;
+
+    internal OdeSolveNode(ISolveGradient<T> gradient, Shape shape)
+    {
+        Gradient = gradient;
+        Shape = shape;
+        gradY0 = new T[shape.Length];
+    }
+
+    internal ISolveGradient<T> Gradient { get; }
+
+    internal Shape Shape { get; }
+
+    /// <summary>The saved states, stacked by rows in time order: (saved times · B) × D.</summary>
+    public Var<T> States { get; internal set; }
+
+    /// <summary>The forward solve's statistics (NFE-F counts every call of f, probe and rejected steps included).</summary>
+    public SolveStats ForwardStats { get; internal set; }
+
+    /// <summary>The backward pass's statistics, once the reverse sweep has run (NFE-B, VJPs, recomputed steps).</summary>
+    public GradientStats? BackwardStats { get; private set; }
+
+    /// <summary>The state at saved time <paramref name="index"/> (a B × D slice of <see cref="States"/>).</summary>
+    /// <param name="index">The saved time's index.</param>
+    /// <returns>The slice, recorded on the tape.</returns>
+    public Var<T> At(int index) => Ops.SliceRows(States, index * Shape.Rows, Shape.Rows);
+
+    /// <summary>The state at the last saved time.</summary>
+    public Var<T> Final => At(States.Shape.Rows / Math.Max(1, Shape.Rows) - 1);
+
+    /// <summary>The saved states.</summary>
+    /// <param name="node">The solve node.</param>
+    public static implicit operator Var<T>(OdeSolveNode<T> node) => node?.States ?? default;
+
+    internal bool IsFree => tape is null || tape.Epoch != epoch;
+
+    internal OdeSolveNode<T> Claim(Tape<T> owner)
+    {
+        tape = owner;
+        epoch = owner.Epoch;
+        BackwardStats = null;
+        return this;
+    }
+
+    internal void Begin(IDifferentiableDynamics<T> f, int initialStateIndex)
+    {
+        dynamics = f;
+        y0Index = initialStateIndex;
+    }
+
+    void ICustomBackward<T>.Backward(Tape<T> owner, int index)
+    {
+        var stats = Gradient.Backward(owner.Gradient(index), gradY0, owner.ParameterGradients(dynamics.Parameters), default);
+        BackwardStats = stats;
+        if (owner.RequiresGrad(y0Index))
+        {
+            var g = owner.Gradient(y0Index);
+            System.Numerics.Tensors.TensorPrimitives.Add(g, gradY0, g);
+        }
+    }
+}
