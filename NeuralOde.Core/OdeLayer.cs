@@ -53,6 +53,34 @@ public static class OdeLayer
         return node;
     }
 
+    /// <summary>Solves from t0 to t1 given as tape values, so dL/dt0 and dL/dt1 flow back (a learnable integration time).</summary>
+    /// <typeparam name="T">The element type.</typeparam>
+    /// <param name="tape">The tape.</param>
+    /// <param name="f">The dynamics.</param>
+    /// <param name="y0">The initial state, in the dynamics' layout.</param>
+    /// <param name="t0">The start time, 1 × 1.</param>
+    /// <param name="t1">The end time, 1 × 1.</param>
+    /// <param name="options">Method, controller, tolerances; null for the defaults.</param>
+    /// <param name="sensitivity">How the gradient flows back (default <see cref="Backprop"/>).</param>
+    /// <returns>The solve node; its <see cref="OdeSolveNode{T}.Final"/> is y(t1).</returns>
+    /// <remarks>dL/dt1 = ⟨∂L/∂y(t1), f(t1, y(t1))⟩ and dL/dt0 = −⟨a(t0), f(t0, y0)⟩ with a(t0) = dL/dy0.</remarks>
+    /// <exception cref="ArgumentException">A time is not 1 × 1 or not finite, or another argument is invalid.</exception>
+    public static OdeSolveNode<T> Solve<T>(Tape<T> tape, IDifferentiableDynamics<T> f, Var<T> y0, Var<T> t0, Var<T> t1, SolveOptions? options = null, ISensitivity? sensitivity = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        int i0 = tape.Check(t0, nameof(t0));
+        int i1 = tape.Check(t1, nameof(t1));
+        if (t0.Shape.Length != 1) throw new ArgumentException($"t0 must be 1×1, not {t0.Shape}.", nameof(t0));
+        if (t1.Shape.Length != 1) throw new ArgumentException($"t1 must be 1×1, not {t1.Shape}.", nameof(t1));
+        var node = Solve(tape, f, y0, SaveAt.End(double.CreateTruncating(t0.Value[0]), double.CreateTruncating(t1.Value[0])), options, sensitivity);
+        ref var recorded = ref tape.Node(tape.Check(node.States, nameof(y0)));
+        recorded.Input1 = i0;
+        recorded.Input2 = i1;
+        recorded.RequiresGrad |= tape.RequiresGrad(i0) || tape.RequiresGrad(i1);
+        return node;
+    }
+
     private static readonly Backprop DefaultBackprop = new();
 
     internal static ISolveGradient<T> Create<T>(ISensitivity sensitivity, Shape shape)
@@ -146,8 +174,17 @@ public sealed class OdeSolveNode<T> : ICustomBackward<T>
 
     void ICustomBackward<T>.Backward(Tape<T> owner, int index)
     {
-        var stats = Gradient.Backward(owner.Gradient(index), gradY0, owner.ParameterGradients(dynamics.Parameters), default);
+        ref var node = ref owner.Node(index);
+        int t0 = node.Input1, t1 = node.Input2;
+        bool timeGradients = (t0 >= 0 && owner.RequiresGrad(t0)) || (t1 >= 0 && owner.RequiresGrad(t1));
+        Span<double> gradTimes = timeGradients ? stackalloc double[2] : default;
+        var stats = Gradient.Backward(owner.Gradient(index), gradY0, owner.ParameterGradients(dynamics.Parameters), gradTimes);
         BackwardStats = stats;
+        if (timeGradients)
+        {
+            if (owner.RequiresGrad(t0)) owner.Gradient(t0)[0] += T.CreateTruncating(gradTimes[0]);
+            if (owner.RequiresGrad(t1)) owner.Gradient(t1)[0] += T.CreateTruncating(gradTimes[1]);
+        }
         if (owner.RequiresGrad(y0Index))
         {
             var g = owner.Gradient(y0Index);

@@ -39,6 +39,22 @@ public class StepwiseGradientTests
         Assert.That(f.Unused.Gradient[0], Is.EqualTo(0.0), "a parameter the loss does not depend on gets a zero gradient");
     }
 
+    [TestCaseSource(nameof(StepwiseStrategies))]
+    public void ScalarGrowth_TimeSpanGradientsMatchClosedForm(ISensitivity sensitivity)
+    {
+        const double theta = -0.4, z0 = 2.0, end = 1.25;
+        var f = new ScalarGrowth(theta);
+        var tape = new Tape<double>();
+        var t0 = tape.Variable([0.0], Shape.Scalar);
+        var t1 = tape.Variable([end], Shape.Scalar);
+        var options = new SolveOptions { RelativeTolerance = 1e-11, AbsoluteTolerance = 1e-12 };
+        var solve = OdeLayer.Solve(tape, f, tape.Constant([z0], Shape.Scalar), t0, t1, options, sensitivity);
+        tape.Backward(Ops.Sum(solve.Final));
+        double dLdT = theta * z0 * Math.Exp(theta * end);
+        Assert.That(t1.Gradient[0], Is.EqualTo(dLdT).Within(1e-8 * Math.Abs(dLdT)));
+        Assert.That(t0.Gradient[0], Is.EqualTo(-dLdT).Within(1e-8 * Math.Abs(dLdT)));
+    }
+
     private static MlpDynamics<double> RandomNetwork() =>
         new(Mlp.Create<double>(2, [16, 16], 2, Activation.Tanh, TimeInput.Concat, NetworkSeed), Batch);
 
