@@ -170,6 +170,20 @@ public class StepwiseGradientTests
         Assert.Throws<ArgumentException>(() => tape.Backward(solve.States, seed, GradientSink<double>.ParameterGradients));
     }
 
+    [Test]
+    public void GradientAudit_ReportsStepwiseStrategiesAgreeingWithFiniteDifferences()
+    {
+        var f = RandomNetwork();
+        var options = new SolveOptions { RelativeTolerance = 1e-8, AbsoluteTolerance = 1e-10 };
+        var report = GradientAudit.Run<double>(f, InitialState, new Shape(Batch, 2), SaveAt.Times(SaveTimes), options,
+            (tape, states) => Ops.Sum(Ops.Square(states)), [new Backprop(), new Checkpointed { Budget = 2 }], maxComponents: 40);
+        Assert.That(report, Has.Count.EqualTo(3));
+        foreach (var line in report) TestContext.Out.WriteLine(line);
+        Assert.That(report[1].RelativeDifference, Is.LessThan(1e-6));
+        Assert.That(report[2].RelativeDifference, Is.LessThan(1e-6));
+        Assert.That(report[1].Loss, Is.EqualTo(report[0].Loss).Within(1e-12 * Math.Abs(report[0].Loss)));
+    }
+
     private static void AssertClose(double[] actual, double[] expected, double relative)
     {
         double scale = expected.Max(Math.Abs);
