@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using NeuralOde.AutoDiff;
+using NeuralOde.AutoDiff.Nn;
+using NeuralOde.Core;
+using NeuralOde.Core.Dynamics;
+using NeuralOde.Core.Sensitivity;
+using NeuralOde.Core.Solvers;
+using NeuralOde.Core.StepSize;
+
+namespace NeuralOde.Benchmarks.PeerWorkloads;
+
+/// <summary>
+/// W4: memory and time of one forward + backward through N fixed 3/8-rule RK4 steps of the 2→64→64→2 tanh net at
+/// batch 256 (fixture weights and y0), loss sum(y(1)²), for each gradient strategy. Each (N, strategy) runs in a fresh
+/// child process, as the peer does: after a warm-up solve with N = 1 it reads VmRSS, runs the timed forward + backward
+/// and reads VmHWM; growth = VmHWM − VmRSS.
+/// </summary>
+internal sealed class W4Memory : IPeerWorkload
+{
+    public const string ChildCommand = "peer-w4-child";
+
+    public string Name => "W4";
+
+    /// <summary>The strategies and their step counts (Backprop only up to N = 1000, as the peer).</summary>
+    internal static IEnumerable<(string Mode, int Steps)> Cases(bool quick)
+    {
+        int[] all = quick ? [10, 100, 1000] : [10, 100, 1000, 10000];
+        foreach (int n in all.Where(n => n <= 1000)) yield return ("backprop", n);
+        foreach (string mode in StrategyNames.Where(m => m != "backprop"))
+        {
+            foreach (int n in all) yield return (mode, n);
+        }
+    }
+
+    internal static readonly string[] StrategyNames = ["backprop", "checkpointed", "checkpointed-budget32"];
+
+    internal static ISensitivity Strategy(string mode) => mode switch
+    {
+        "backprop" => new Backprop(),
+        "checkpointed" => new Checkpointed(),
+        "checkpointed-budget32" => new Checkpointed { Budget = 32 },
+        _ => throw new ArgumentException($"Unknown W4 mode '{mode}'. Known: {string.Join(", ", StrategyNames)}.", nameof(mode)),
+    };
+
+    public IEnumerable<PeerResult> Run(bool quick)
+    {
+        int processes = quick ? 1 : 5;
+        foreach (var (mode, steps) in Cases(quick))
+        {
+            var runs = Enumerable.Range(0, processes).Select(_ => RunChild(mode, steps)).ToList();
+            yield return new PeerResult
+            {
+                Workload = Name,
+                Mode = $"{mode} N={steps}",
+                Unit = "fwd+bwd",
+                Seconds = Timing.Of([.. runs.Select(r => r.Seconds)]),
+                NfeF = runs[0].NfeF,
+                NfeB = runs[0].NfeB,
+                PeakMemoryBytes = runs.Select(r => r.GrowthBytes).Order().ElementAt(runs.Count / 2),
+                FixedWork = new FixedWork(runs[0].Loss, runs[0].GradNorm, runs[0].NfeF, runs[0].NfeB, Timing.Of([.. runs.Select(r => r.Seconds)])),
+                PeerSeconds = steps == 1000 ? mode switch { "backprop" => 2.09, _ => null } : null,
+            };
+        }
+    }
+
+    private sealed record ChildResult(double Seconds, long GrowthBytes, double Loss, double GradNorm, long NfeF, long NfeB, long TapeBytes);
+
+    private static ChildResult RunChild(string mode, int steps)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        string assembly = typeof(W4Memory).Assembly.Location;
+        if (!Environment.ProcessPath!.EndsWith("NeuralOde.Benchmarks", StringComparison.Ordinal)) start.ArgumentList.Add(assembly);
+        start.ArgumentList.Add(ChildCommand);
+        start.ArgumentList.Add(mode);
+        start.ArgumentList.Add(steps.ToString(CultureInfo.InvariantCulture));
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"The W4 child ({mode}, N={steps}) failed with exit code {process.ExitCode}: {output}");
+        return JsonSerializer.Deserialize<ChildResult>(output.Trim().Split('\n')[^1])!;
+    }
+
+    /// <summary>The child process: one measured forward + backward; prints one JSON line.</summary>
+    public static int RunAsChild(string mode, int steps)
+    {
+        var fixture = FixtureFile.Load("w4");
+        var network = Mlp.Create<float>(2, [64, 64], 2, Activation.Tanh, TimeInput.None, seed: 0);
+        fixture.LoadInto(network.Parameters);
+        var f = new MlpDynamics<float>(network, 256);
+        var y0 = fixture.Array<float>("y0");
+        var sensitivity = Strategy(mode);
+        var tape = new Tape<float>();
+
+        (double Loss, OdeSolveNode<float> Node) ForwardBackward(int n)
+        {
+            tape.Reset();
+            network.Parameters.ZeroGradients();
+            var options = new SolveOptions { Method = Tableaus.ThreeEighths, StepSize = new FixedStep(1.0 / n) };
+            var solve = OdeLayer.Solve(tape, f, tape.Constant(y0, new Shape(256, 2)), SaveAt.End(0, 1), options, sensitivity);
+            var loss = Ops.Sum(Ops.Square(solve.Final));
+            tape.Backward(loss);
+            return (loss.Value[0], solve);
+        }
+
+        // Warm-up: the peer solves once with N = 1; .NET also needs its tiered JIT to settle, or code recompiled
+        // during the timed run shows up as memory growth that has nothing to do with the strategy.
+        for (int i = 0; i < 40; i++) ForwardBackward(1);
+        Thread.Sleep(500);
+        ForwardBackward(1);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        long before = ReadStatus("VmRSS");
+        long clock = Stopwatch.GetTimestamp();
+        var (lossValue, node) = ForwardBackward(steps);
+        double seconds = Stopwatch.GetElapsedTime(clock).TotalSeconds;
+        long peak = ReadStatus("VmHWM");
+        double norm = Math.Sqrt(network.Parameters.Gradients.ToArray().Sum(g => (double)g * g));
+        var result = new ChildResult(seconds, peak - before, lossValue, norm, node.ForwardStats.FunctionEvaluations, node.BackwardStats?.FunctionEvaluations ?? 0, tape.BytesReserved);
+        Console.WriteLine(JsonSerializer.Serialize(result));
+        return 0;
+    }
+
+    /// <summary>A /proc/self/status field in bytes (kB in the file).</summary>
+    private static long ReadStatus(string field)
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (!line.StartsWith(field + ":", StringComparison.Ordinal)) continue;
+            return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        }
+        throw new InvalidOperationException($"/proc/self/status has no {field}.");
+    }
+}
