@@ -169,7 +169,7 @@ public sealed class TensorFile : IDisposable
     {
         if (!entry.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
             throw new InvalidDataException($"{Source}: tensor '{name}' has no \"data\" array.");
-        if (entry.TryGetProperty("dtype", out var dtype) && dtype.GetString() is not ("float32" or "float64" or "int64" or "int32"))
+        if (entry.TryGetProperty("dtype", out var dtype) && (dtype.ValueKind != JsonValueKind.String || dtype.GetString() is not ("float32" or "float64" or "int64" or "int32")))
             throw new InvalidDataException($"{Source}: tensor '{name}' has the unsupported dtype {dtype.GetRawText()}; expected float32, float64, int64 or int32.");
         int count = data.GetArrayLength();
         if (count != destination.Length)
