@@ -90,6 +90,47 @@ public sealed class ParameterSet<T>
     /// <summary>A tensor's values while the model is being built, without freezing the set (for initialisers).</summary>
     internal Span<T> ValuesWhileBuilding(Parameter<T> p) => values.AsSpan(p.Offset, p.Length);
 
+    /// <summary>Writes the values as JSON in the peer fixtures' schema (freezes the set).</summary>
+    /// <param name="path">The file to create or overwrite.</param>
+    /// <exception cref="InvalidOperationException">A value is not finite.</exception>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.Create(path);
+        ParameterSetJson.Write(this, stream);
+    }
+
+    /// <summary>Writes the values as JSON in the peer fixtures' schema to a stream, left open (freezes the set).</summary>
+    /// <param name="stream">The destination.</param>
+    /// <exception cref="InvalidOperationException">A value is not finite.</exception>
+    public void Save(Stream stream) => ParameterSetJson.Write(this, stream);
+
+    /// <summary>Reads every tensor by name from a JSON file in the peer fixtures' schema (freezes the set).</summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="KeyNotFoundException">The file has no array for a parameter.</exception>
+    /// <exception cref="InvalidDataException">An array's shape does not match its parameter's, or the file is malformed.</exception>
+    public void Load(string path)
+    {
+        using var file = TensorFile.Open(path);
+        ParameterSetJson.Read(this, file);
+    }
+
+    /// <summary>Reads every tensor by name from a stream in the peer fixtures' schema (freezes the set).</summary>
+    /// <param name="stream">The source, read to its end and left open.</param>
+    /// <exception cref="KeyNotFoundException">The stream has no array for a parameter.</exception>
+    /// <exception cref="InvalidDataException">An array's shape does not match its parameter's, or the content is malformed.</exception>
+    public void Load(Stream stream)
+    {
+        using var file = TensorFile.Parse(stream);
+        ParameterSetJson.Read(this, file);
+    }
+
+    /// <summary>Reads every tensor by name from an open tensor file (freezes the set); extra arrays are ignored.</summary>
+    /// <param name="file">The file.</param>
+    /// <exception cref="KeyNotFoundException">The file has no array for a parameter.</exception>
+    /// <exception cref="InvalidDataException">An array's shape does not match its parameter's.</exception>
+    public void Load(TensorFile file) => ParameterSetJson.Read(this, file);
+
     /// <summary>Freezes the set and returns the backing arrays (the tape references them without copying).</summary>
     internal T[] FrozenValues
     {
