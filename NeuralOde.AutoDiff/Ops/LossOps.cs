@@ -64,7 +64,7 @@ public static partial class Ops
     private static Var<T> PairLoss<T>(Var<T> prediction, Var<T> target, OpKind op)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var (tape, ip, it) = Pair(prediction, target, op.ToString(), sameShape: true);
+        var (tape, ip, it) = Pair(prediction, target, op == OpKind.MeanSquaredError ? nameof(MeanSquaredError) : nameof(MeanAbsoluteError), sameShape: true);
         int index = tape.Push(op, Shape.Scalar, AnyRequiresGrad(tape, ip, it), ip, it);
         ReadOnlySpan<T> pv = tape.Value(ip), tv = tape.Value(it);
         int n = Math.Max(1, pv.Length);

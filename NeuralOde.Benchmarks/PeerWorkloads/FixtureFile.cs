@@ -4,30 +4,22 @@ using NeuralOde.AutoDiff.Nn;
 
 namespace NeuralOde.Benchmarks.PeerWorkloads;
 
-/// <summary>A peer fixture (Data/peer-fixtures/wN.json next to the benchmark binary): arrays by name, expected results by mode.</summary>
+/// <summary>A peer fixture (Data/peer-fixtures/wN.json next to the benchmark binary), read with the library's <see cref="TensorFile"/>.</summary>
 internal sealed class FixtureFile
 {
-    private readonly JsonElement root;
+    private readonly TensorFile file;
 
-    private FixtureFile(JsonElement root) => this.root = root;
+    private FixtureFile(TensorFile file) => this.file = file;
 
-    public static FixtureFile Load(string workload)
-    {
-        string path = Path.Combine(AppContext.BaseDirectory, "Data", "peer-fixtures", workload + ".json");
-        using var document = JsonDocument.Parse(File.ReadAllText(path));
-        return new FixtureFile(document.RootElement.Clone());
-    }
+    public static FixtureFile Load(string workload) =>
+        new(TensorFile.Open(Path.Combine(AppContext.BaseDirectory, "Data", "peer-fixtures", workload + ".json")));
 
     public T[] Array<T>(string name)
-        where T : unmanaged, IFloatingPointIeee754<T> =>
-        [.. root.GetProperty("arrays").GetProperty(name).GetProperty("data").EnumerateArray().Select(e => T.CreateTruncating(e.GetDouble()))];
+        where T : unmanaged, IFloatingPointIeee754<T> => file.ReadArray<T>(name).Data;
 
-    public JsonElement Expected(string mode) => root.GetProperty("expected").GetProperty(mode);
+    public JsonElement Expected(string mode) => file.Root.GetProperty("expected").GetProperty(mode);
 
-    /// <summary>Copies every tensor of the set from the array of the same name.</summary>
+    /// <summary>Loads every tensor of the set from the array of the same name.</summary>
     public void LoadInto<T>(ParameterSet<T> parameters)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        foreach (var p in parameters.Parameters) Array<T>(p.Name).CopyTo(p.Value);
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => parameters.Load(file);
 }
