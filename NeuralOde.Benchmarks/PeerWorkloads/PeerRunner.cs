@@ -11,7 +11,7 @@ namespace NeuralOde.Benchmarks.PeerWorkloads;
 /// </summary>
 internal static class PeerRunner
 {
-    private static readonly IPeerWorkload[] Workloads = [new W4Memory(), new W5Lorenz(), new W6MlpThroughput()];
+    private static readonly IPeerWorkload[] Workloads = [new W1Spiral(), new W4Memory(), new W5Lorenz(), new W6MlpThroughput()];
 
     public static int Run(string[] args)
     {
