@@ -34,6 +34,7 @@ internal static class GemmBlocked<T, TVector, TOps>
     [ThreadStatic] private static T[]? workspace;
 
     /// <summary>Computes rows [rowStart, rowEnd) of C = (accumulate ? C : 0) + op(A)·op(B) for the given layout.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(GemmLayout layout, ref T a, ref T b, ref T c, int m, int k, int n, int rowStart, int rowEnd, bool accumulate)
     {
         if (rowStart >= rowEnd || n == 0) return;
