@@ -1,0 +1,31 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace NeuralOde.Benchmarks.Kernels;
+
+/// <summary>A summary column with the throughput in GFLOP/s: floating-point operations per invocation over the mean time.</summary>
+/// <param name="flopsPerInvocation">The operations one benchmark invocation performs (2·m·n·k for a product).</param>
+internal sealed class GflopsColumn(Func<BenchmarkCase, double> flopsPerInvocation) : IColumn
+{
+    public string Id => nameof(GflopsColumn);
+    public string ColumnName => "GFLOP/s";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 0;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "Floating-point operations per second, 1e9, from the mean time (a multiply-add counts 2)";
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        double? meanNanoseconds = summary[benchmarkCase]?.ResultStatistics?.Mean;
+        return meanNanoseconds is > 0 ? (flopsPerInvocation(benchmarkCase) / meanNanoseconds.Value).ToString("F1", System.Globalization.CultureInfo.InvariantCulture) : "NA";
+    }
+
+    public bool IsAvailable(Summary summary) => true;
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public override string ToString() => ColumnName;
+}
