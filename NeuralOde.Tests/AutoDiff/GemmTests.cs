@@ -84,6 +84,31 @@ internal sealed class GemmTests
         else AllocatesNothing<double>(layout);
     }
 
+    [Test]
+    public void ProductsCalledFromInsidePoolParts_CompleteAndMatchSingleThreadedRun()
+    {
+        // Batched solves run one solve per part on WorkerPool.Shared, and each solve's layers call Gemm, which would
+        // itself split over the same pool. The nested run must neither deadlock nor return before its parts finish.
+        const int m = 512, k = 64, n = 64, parts = 4;
+        float[] a = Random<float>(m * k, OperandSeed);
+        float[] b = Random<float>(n * k, OperandSeed + 1);
+        float[] expected = new float[m * n];
+        Gemm.Multiply(GemmLayout.NT, Gemm.DefaultPath, a, b, expected, m, k, n, false, pool: null);
+        var work = new NestedProducts(a, b, m, k, n, parts);
+
+        var runner = new Thread(() => WorkerPool.Shared.Run(work, parts)) { IsBackground = true };
+        runner.Start();
+        Assert.That(runner.Join(TimeSpan.FromSeconds(30)), Is.True, "the outer run did not finish: nested runs deadlocked");
+        for (int part = 0; part < parts; part++) Assert.That(work.Results[part], Is.EqualTo(expected), $"part {part}");
+    }
+
+    private sealed class NestedProducts(float[] a, float[] b, int m, int k, int n, int parts) : IParallelWork
+    {
+        public float[][] Results { get; } = Enumerable.Range(0, parts).Select(_ => new float[m * n]).ToArray();
+
+        public void Execute(int part, int partCount) => Gemm.MultiplyNT<float>(a, b, Results[part], m, k, n, false);
+    }
+
     [TestCase("a")]
     [TestCase("b")]
     [TestCase("c")]
