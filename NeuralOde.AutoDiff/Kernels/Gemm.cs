@@ -20,7 +20,7 @@ namespace NeuralOde.AutoDiff.Kernels;
 /// </para>
 /// <para>
 /// Spans may be longer than their matrix (the extra elements are neither read nor written); C must not overlap A or B.
-/// Do not call a product from inside a part of a <see cref="WorkerPool.Shared"/> run: the pool does not nest.
+/// Called from inside a part of a pool run (a batched solve, say), a product runs on that part's thread alone.
 /// </para>
 /// </remarks>
 public static class Gemm
