@@ -75,7 +75,7 @@ public class GemmBench<T>
 /// <summary>Adds the GFLOP/s column (2·m·n·k per invocation) to <see cref="GemmBench{T}"/>.</summary>
 internal sealed class GemmBenchConfig : ManualConfig
 {
-    public GemmBenchConfig() => AddColumn(new GflopsColumn(Flops));
+    public GemmBenchConfig() => AddColumn(new GflopsColumn(Flops), new GflopsColumn(Flops, fromBestIteration: true));
 
     private static double Flops(BenchmarkCase benchmarkCase)
     {

@@ -164,7 +164,7 @@ public class GemmPeakFmaBench<T>
 /// <summary>Adds the GFLOP/s column to <see cref="GemmPeakFmaBench{T}"/>: iterations × accumulators × lanes × 2 per invocation.</summary>
 internal sealed class GemmPeakFmaBenchConfig : ManualConfig
 {
-    public GemmPeakFmaBenchConfig() => AddColumn(new GflopsColumn(Flops));
+    public GemmPeakFmaBenchConfig() => AddColumn(new GflopsColumn(Flops), new GflopsColumn(Flops, fromBestIteration: true));
 
     private static double Flops(BenchmarkCase benchmarkCase)
     {
