@@ -7,7 +7,9 @@ namespace NeuralOde.AutoDiff.Threading;
 /// Unlike <c>Parallel.For</c> or a <c>Task</c> per call, a run allocates nothing: the workers are started once, they
 /// wait on their own signal, and part <c>p</c> of a run always goes to the same participant (the calling thread runs
 /// part 0, worker <c>w</c> runs parts <c>w + 1</c>, <c>w + 1 + participants</c>, …). Runs from several threads are
-/// serialised. An exception thrown by a part is re-thrown on the calling thread after every part has finished.
+/// serialised. A run started from inside a part (of any pool) executes all its parts on that thread, in order: handing
+/// it to the workers would deadlock or corrupt the outer run, and with a fixed split the result is the same. An
+/// exception thrown by a part is re-thrown on the calling thread after every part has finished.
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
@@ -20,6 +22,9 @@ public sealed class WorkerPool : IDisposable
     private int pending;
     private ExceptionDispatchInfo? failure;
     private volatile bool disposed;
+
+    /// <summary>Whether this thread is executing a part of some run (nested runs then execute inline).</summary>
+    [ThreadStatic] private static bool executingPart;
 
     /// <summary>A pool with one worker fewer than the machine has processors (the caller is the last participant).</summary>
     public static WorkerPool Shared { get; } = new(Math.Max(0, Environment.ProcessorCount - 1));
@@ -54,9 +59,9 @@ public sealed class WorkerPool : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(partCount, 1);
         ObjectDisposedException.ThrowIf(disposed, this);
         int helpers = Math.Min(threads.Length, partCount - 1);
-        if (helpers == 0)
+        if (helpers == 0 || executingPart)
         {
-            for (int p = 0; p < partCount; p++) work.Execute(p, partCount);
+            RunInline(work, partCount);
             return;
         }
 
@@ -81,10 +86,32 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    private static void RunInline(IParallelWork work, int partCount)
+    {
+        bool outer = executingPart;
+        executingPart = true;
+        try
+        {
+            for (int p = 0; p < partCount; p++) work.Execute(p, partCount);
+        }
+        finally
+        {
+            executingPart = outer;
+        }
+    }
+
     private void RunShare(int participant, IParallelWork work, int partCount)
     {
         int stride = Math.Min(Participants, partCount);
-        for (int p = participant; p < partCount; p += stride) work.Execute(p, partCount);
+        executingPart = true;
+        try
+        {
+            for (int p = participant; p < partCount; p += stride) work.Execute(p, partCount);
+        }
+        finally
+        {
+            executingPart = false;
+        }
     }
 
     private void WorkerLoop(int index)

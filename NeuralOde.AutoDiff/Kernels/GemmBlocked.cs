@@ -1,0 +1,166 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace NeuralOde.AutoDiff.Kernels;
+
+/// <summary>
+/// The single-threaded blocked product for one element type and register width: computes rows
+/// [rowStart, rowEnd) of C, packing B into a thread-static buffer and reading A in place.
+/// </summary>
+/// <remarks>
+/// Loop order (after BLIS): column blocks of <see cref="ColumnBlock"/>, depth blocks of <see cref="DepthBlock"/> (B packed
+/// once per block into panels of TileVectors·Count columns, zero-padded), row blocks of <see cref="RowBlock"/>, then
+/// panels, then micro-tiles of TileRows rows. A panel (depth block × panel width) stays in L1 while the tiles of a row
+/// block pass over it. Packing B is also what lets NT run without a transposed copy: the panel is written transposed.
+/// Tiles that would run past column n are computed into a small buffer and copied, so no lane reads or writes outside C.
+/// </remarks>
+internal static class GemmBlocked<T, TVector, TOps>
+    where T : unmanaged
+    where TVector : unmanaged
+    where TOps : IGemmVector<T, TVector>
+{
+    /// <summary>Depth (k) per packed block: a 128 × 64-float panel is 32 KiB, inside a 48 KiB L1.</summary>
+    public const int DepthBlock = 128;
+
+    /// <summary>Columns per packed block (a multiple of every path's panel width).</summary>
+    public const int ColumnBlock = 512;
+
+    /// <summary>Rows of A per pass over the panels (a multiple of 6 and 4; 240 × 128 doubles = 240 KiB, inside L2).</summary>
+    public const int RowBlock = 240;
+
+    /// <summary>Elements of the per-thread workspace: one packed block plus one edge tile.</summary>
+    public const int WorkspaceLength = DepthBlock * ColumnBlock + 6 * 64;
+
+    [ThreadStatic] private static T[]? workspace;
+
+    /// <summary>Computes rows [rowStart, rowEnd) of C = (accumulate ? C : 0) + op(A)·op(B) for the given layout.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(GemmLayout layout, ref T a, ref T b, ref T c, int m, int k, int n, int rowStart, int rowEnd, bool accumulate)
+    {
+        if (rowStart >= rowEnd || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) MemoryMarshal.CreateSpan(ref Unsafe.Add(ref c, (nint)rowStart * n), (rowEnd - rowStart) * n).Clear();
+            return;
+        }
+
+        int width = TOps.Count;
+        int tileRows = TOps.TileRows;
+        int panelWidth = TOps.TileVectors * width;
+        nint aRowStride = layout == GemmLayout.TN ? 1 : k;
+        nint aStep = layout == GemmLayout.TN ? m : 1;
+        T[] buffer = workspace ??= new T[WorkspaceLength];
+        ref T packed = ref MemoryMarshal.GetArrayDataReference(buffer);
+        ref T tile = ref Unsafe.Add(ref packed, DepthBlock * ColumnBlock);
+
+        for (int jc = 0; jc < n; jc += ColumnBlock)
+        {
+            int nc = Math.Min(ColumnBlock, n - jc);
+            int panels = (nc + panelWidth - 1) / panelWidth;
+            for (int pc = 0; pc < k; pc += DepthBlock)
+            {
+                int kc = Math.Min(DepthBlock, k - pc);
+                if (layout == GemmLayout.NT) PackTransposed(ref b, k, pc, kc, jc, nc, ref packed);
+                else PackRows(ref b, n, pc, kc, jc, nc, ref packed);
+                bool loadC = accumulate || pc > 0;
+
+                for (int ic = rowStart; ic < rowEnd; ic += RowBlock)
+                {
+                    int icEnd = Math.Min(ic + RowBlock, rowEnd);
+                    for (int jr = 0; jr < panels; jr++)
+                    {
+                        int j0 = jc + jr * panelWidth;
+                        int columns = Math.Min(panelWidth, n - j0);
+                        int vectors = (columns + width - 1) / width;
+                        int paddedColumns = vectors * width;
+                        ref T panel = ref Unsafe.Add(ref packed, jr * kc * panelWidth);
+                        for (int ir = ic; ir < icEnd; ir += tileRows)
+                        {
+                            int rows = Math.Min(tileRows, icEnd - ir);
+                            ref T aTile = ref Unsafe.Add(ref a, ir * aRowStride + pc * aStep);
+                            ref T cTile = ref Unsafe.Add(ref c, (nint)ir * n + j0);
+                            if (columns == paddedColumns)
+                            {
+                                GemmMicroKernel.Run<T, TVector, TOps>(rows, vectors, ref aTile, aRowStride, aStep, ref panel, kc, ref cTile, n, loadC);
+                            }
+                            else
+                            {
+                                if (loadC) CopyTile(ref cTile, n, ref tile, paddedColumns, rows, columns);
+                                GemmMicroKernel.Run<T, TVector, TOps>(rows, vectors, ref aTile, aRowStride, aStep, ref panel, kc, ref tile, paddedColumns, loadC);
+                                CopyTile(ref tile, paddedColumns, ref cTile, n, rows, columns);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Packs B[pc.., jc..] of a row-major k×n B (NN, TN) into panels of kc rows × panel width, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackRows(ref T b, int n, int pc, int kc, int jc, int nc, ref T packed)
+    {
+        int width = TOps.Count;
+        int panelWidth = TOps.TileVectors * width;
+        for (int j0 = 0; j0 < nc; j0 += panelWidth)
+        {
+            int columns = Math.Min(panelWidth, nc - j0);
+            int paddedColumns = (columns + width - 1) / width * width;
+            ref T destination = ref Unsafe.Add(ref packed, j0 * kc);
+            ref T source = ref Unsafe.Add(ref b, (nint)pc * n + jc + j0);
+            for (int p = 0; p < kc; p++)
+            {
+                Span<T> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref destination, p * paddedColumns), paddedColumns);
+                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref source, (nint)p * n), columns).CopyTo(row);
+                row[columns..].Clear();
+            }
+        }
+    }
+
+    /// <summary>Packs Bᵀ[pc.., jc..] of an n×k B (NT) into the same panel format: panel row p holds B[j, pc + p] for the panel's j.</summary>
+    /// <remarks>
+    /// Transposes in 8×8 blocks so both sides stay in a few cache lines: a column-at-a-time copy writes at a stride of
+    /// the panel width, and a row-at-a-time copy reads at a stride of k (2 KiB for k = 512, which maps 64 reads onto two
+    /// L1 sets); either made the 512³ NT product spend more time packing than multiplying.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackTransposed(ref T b, int k, int pc, int kc, int jc, int nc, ref T packed)
+    {
+        const int Block = 8;
+        int width = TOps.Count;
+        int panelWidth = TOps.TileVectors * width;
+        for (int j0 = 0; j0 < nc; j0 += panelWidth)
+        {
+            int columns = Math.Min(panelWidth, nc - j0);
+            int paddedColumns = (columns + width - 1) / width * width;
+            ref T destination = ref Unsafe.Add(ref packed, j0 * kc);
+            ref T source = ref Unsafe.Add(ref b, (nint)(jc + j0) * k + pc);
+            for (int p0 = 0; p0 < kc; p0 += Block)
+            {
+                int pEnd = Math.Min(p0 + Block, kc);
+                for (int jj0 = 0; jj0 < columns; jj0 += Block)
+                {
+                    int jjEnd = Math.Min(jj0 + Block, columns);
+                    for (int p = p0; p < pEnd; p++)
+                    {
+                        ref T row = ref Unsafe.Add(ref destination, (nint)p * paddedColumns);
+                        for (int jj = jj0; jj < jjEnd; jj++) Unsafe.Add(ref row, jj) = Unsafe.Add(ref source, (nint)jj * k + p);
+                    }
+                }
+                for (int p = p0; p < pEnd; p++)
+                {
+                    MemoryMarshal.CreateSpan(ref Unsafe.Add(ref destination, (nint)p * paddedColumns + columns), paddedColumns - columns).Clear();
+                }
+            }
+        }
+    }
+
+    private static void CopyTile(ref T source, nint sourceStride, ref T destination, nint destinationStride, int rows, int columns)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref source, r * sourceStride), columns)
+                .CopyTo(MemoryMarshal.CreateSpan(ref Unsafe.Add(ref destination, r * destinationStride), columns));
+        }
+    }
+}

@@ -1,0 +1,302 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+using NeuralOde.AutoDiff.Kernels;
+using NeuralOde.AutoDiff.Threading;
+using NUnit.Framework;
+
+namespace NeuralOde.Tests.AutoDiff;
+
+/// <summary>The SIMD GEMM kernels against <see cref="GemmReference{T}"/>, their threaded split, allocations and argument checks.</summary>
+[TestFixture]
+internal sealed class GemmTests
+{
+    private const int OperandSeed = 20261128;
+    private const int DestinationSeed = 4242;
+
+    /// <summary>(m, k, n): unit, odd, remainder-heavy, the MLP shapes, a tall-thin batch, k past one depth block, and k = 0.</summary>
+    private static readonly (int M, int K, int N)[] Shapes =
+    [
+        (1, 1, 1), (7, 13, 5), (33, 65, 17), (3, 2, 64), (512, 64, 64), (4096, 3, 64), (65, 513, 33), (9, 0, 11),
+    ];
+
+    private static readonly Type[] ElementTypes = [typeof(float), typeof(double)];
+
+    private static IEnumerable<TestCaseData> ShapeCases() =>
+        from layout in Enum.GetValues<GemmLayout>()
+        from path in Enum.GetValues<GemmPath>()
+        from type in ElementTypes
+        from shape in Shapes
+        from accumulate in new[] { false, true }
+        select new TestCaseData(layout, path, type, shape.M, shape.K, shape.N, accumulate)
+            .SetArgDisplayNames($"{layout}", $"{path}", type.Name, $"{shape.M}x{shape.K}x{shape.N}", accumulate ? "accumulate" : "overwrite");
+
+    private WorkerPool fourParticipants = null!;
+
+    [OneTimeSetUp]
+    public void CreatePool() => fourParticipants = new WorkerPool(3);
+
+    [OneTimeTearDown]
+    public void DisposePool() => fourParticipants.Dispose();
+
+    [TestCaseSource(nameof(ShapeCases))]
+    public void EveryLayoutAndWidth_MatchesReferenceWithinRoundingBound(GemmLayout layout, GemmPath path, Type type, int m, int k, int n, bool accumulate)
+    {
+        IgnoreUnlessAccelerated(path);
+        if (type == typeof(float)) MatchesReference<float>(layout, path, m, k, n, accumulate, pool: null);
+        else MatchesReference<double>(layout, path, m, k, n, accumulate, pool: null);
+    }
+
+    [Test]
+    public void PublicEntryPoints_MatchReference_IncludingThreadedShapes(
+        [Values] GemmLayout layout, [Values(typeof(float), typeof(double))] Type type, [Values] bool accumulate)
+    {
+        foreach (var (m, k, n) in Shapes)
+        {
+            if (type == typeof(float)) MatchesReference<float>(layout, path: null, m, k, n, accumulate, WorkerPool.Shared);
+            else MatchesReference<double>(layout, path: null, m, k, n, accumulate, WorkerPool.Shared);
+        }
+    }
+
+    [Test]
+    public void ThreadedSplit_IsBitwiseIdenticalToSingleThreadedRun(
+        [Values] GemmLayout layout, [Values] GemmPath path, [Values(typeof(float), typeof(double))] Type type)
+    {
+        IgnoreUnlessAccelerated(path);
+        foreach (var (m, k, n) in new[] { (7, 13, 5), (65, 513, 33), (512, 64, 64), (97, 130, 70) })
+        {
+            if (type == typeof(float)) SplitIsBitwiseIdentical<float>(layout, path, m, k, n);
+            else SplitIsBitwiseIdentical<double>(layout, path, m, k, n);
+        }
+    }
+
+    [Test]
+    public void AllWidths_AreBitwiseIdentical_BecauseEachElementIsTheSameFmaChain(
+        [Values] GemmLayout layout, [Values(typeof(float), typeof(double))] Type type)
+    {
+        if (type == typeof(float)) WidthsAgree<float>(layout, 65, 513, 33);
+        else WidthsAgree<double>(layout, 65, 513, 33);
+    }
+
+    [Test]
+    public void WarmCalls_AllocateNothing_OnCallerOrWorkers([Values] GemmLayout layout, [Values(typeof(float), typeof(double))] Type type)
+    {
+        if (type == typeof(float)) AllocatesNothing<float>(layout);
+        else AllocatesNothing<double>(layout);
+    }
+
+    [Test]
+    public void ProductsCalledFromInsidePoolParts_CompleteAndMatchSingleThreadedRun()
+    {
+        // Batched solves run one solve per part on WorkerPool.Shared, and each solve's layers call Gemm, which would
+        // itself split over the same pool. The nested run must neither deadlock nor return before its parts finish.
+        const int m = 512, k = 64, n = 64, parts = 4;
+        float[] a = Random<float>(m * k, OperandSeed);
+        float[] b = Random<float>(n * k, OperandSeed + 1);
+        float[] expected = new float[m * n];
+        Gemm.Multiply(GemmLayout.NT, Gemm.DefaultPath, a, b, expected, m, k, n, false, pool: null);
+        var work = new NestedProducts(a, b, m, k, n, parts);
+
+        var runner = new Thread(() => WorkerPool.Shared.Run(work, parts)) { IsBackground = true };
+        runner.Start();
+        Assert.That(runner.Join(TimeSpan.FromSeconds(30)), Is.True, "the outer run did not finish: nested runs deadlocked");
+        for (int part = 0; part < parts; part++) Assert.That(work.Results[part], Is.EqualTo(expected), $"part {part}");
+    }
+
+    private sealed class NestedProducts(float[] a, float[] b, int m, int k, int n, int parts) : IParallelWork
+    {
+        public float[][] Results { get; } = Enumerable.Range(0, parts).Select(_ => new float[m * n]).ToArray();
+
+        public void Execute(int part, int partCount) => Gemm.MultiplyNT<float>(a, b, Results[part], m, k, n, false);
+    }
+
+    [TestCase("a")]
+    [TestCase("b")]
+    [TestCase("c")]
+    public void TooShortSpan_ThrowsArgumentExceptionNamingIt(string argument)
+    {
+        foreach (GemmLayout layout in Enum.GetValues<GemmLayout>())
+        {
+            const int m = 4, k = 3, n = 5;
+            var a = new float[m * k - (argument == "a" ? 1 : 0)];
+            var b = new float[k * n - (argument == "b" ? 1 : 0)];
+            var c = new float[m * n - (argument == "c" ? 1 : 0)];
+            int needed = argument switch { "a" => m * k, "b" => k * n, _ => m * n };
+            Assert.That(() => Public(layout, a, b, c, m, k, n, false),
+                Throws.InstanceOf<ArgumentException>().With.Property(nameof(ArgumentException.ParamName)).EqualTo(argument)
+                    .And.Message.Contains($"has {needed - 1} elements").And.Message.Contains($"needs {needed}"));
+        }
+    }
+
+    [TestCase("m")]
+    [TestCase("k")]
+    [TestCase("n")]
+    public void NegativeSize_ThrowsArgumentExceptionNamingIt(string argument)
+    {
+        foreach (GemmLayout layout in Enum.GetValues<GemmLayout>())
+        {
+            var buffer = new double[64];
+            var c = new double[64];
+            int m = argument == "m" ? -1 : 2, k = argument == "k" ? -3 : 2, n = argument == "n" ? -2 : 2;
+            Assert.That(() => Public(layout, buffer, buffer, c, m, k, n, false),
+                Throws.InstanceOf<ArgumentException>().With.Property(nameof(ArgumentException.ParamName)).EqualTo(argument));
+        }
+    }
+
+    [Test]
+    public void DestinationOverlappingAnInput_ThrowsArgumentExceptionNamingC()
+    {
+        var buffer = new float[32];
+        Assert.That(() => Gemm.MultiplyNN<float>(buffer.AsSpan(0, 4), buffer.AsSpan(4, 4), buffer.AsSpan(2, 4), 2, 2, 2, false),
+            Throws.InstanceOf<ArgumentException>().With.Property(nameof(ArgumentException.ParamName)).EqualTo("c"));
+    }
+
+    [Test]
+    public void ZeroDepth_ClearsOrKeepsC_AndIgnoresEmptyOperands([Values] GemmLayout layout, [Values] bool accumulate)
+    {
+        var c = new double[] { 1, 2, 3, 4, 5, 6 };
+        Public(layout, [], [], c, 2, 0, 3, accumulate);
+        Assert.That(c, Is.EqualTo(accumulate ? new double[] { 1, 2, 3, 4, 5, 6 } : new double[6]));
+    }
+
+    private static void IgnoreUnlessAccelerated(GemmPath path)
+    {
+        if (path == GemmPath.Vector512 && !Vector512.IsHardwareAccelerated) Assert.Ignore("Vector512 is not hardware accelerated on this machine.");
+        if (path == GemmPath.Vector256 && !Vector256.IsHardwareAccelerated) Assert.Ignore("Vector256 is not hardware accelerated on this machine.");
+    }
+
+    private static void Public<T>(GemmLayout layout, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (layout)
+        {
+            case GemmLayout.NN: Gemm.MultiplyNN(a, b, c, m, k, n, accumulate); break;
+            case GemmLayout.NT: Gemm.MultiplyNT(a, b, c, m, k, n, accumulate); break;
+            default: Gemm.MultiplyTN(a, b, c, m, k, n, accumulate); break;
+        }
+    }
+
+    private static void Reference<T>(GemmLayout layout, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (layout)
+        {
+            case GemmLayout.NN: GemmReference<T>.MultiplyNN(a, b, c, m, k, n, accumulate); break;
+            case GemmLayout.NT: GemmReference<T>.MultiplyNT(a, b, c, m, k, n, accumulate); break;
+            default: GemmReference<T>.MultiplyTN(a, b, c, m, k, n, accumulate); break;
+        }
+    }
+
+    private static T[] Random<T>(int length, int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        var values = new T[length];
+        for (int i = 0; i < length; i++) values[i] = T.CreateChecked(random.NextDouble() * 2 - 1);
+        return values;
+    }
+
+    private static T[] Abs<T>(T[] values)
+        where T : unmanaged, IFloatingPointIeee754<T> => values.Select(T.Abs).ToArray();
+
+    /// <summary>
+    /// Checks |C − C_ref| ≤ 2·γ(k+1)·(|C₀| + |A|·|B|) + u·|C_ref| elementwise, with u the unit roundoff of T and
+    /// γ(j) = j·u / (1 − j·u): the classical bound for a fused dot product of length k plus the initial C, doubled to
+    /// cover the reference's own rounding in double, plus one rounding of the reference to T. It cannot fail by chance.
+    /// </summary>
+    private static void MatchesReference<T>(GemmLayout layout, GemmPath? path, int m, int k, int n, bool accumulate, WorkerPool? pool)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] a = Random<T>(m * k, OperandSeed);
+        T[] b = Random<T>(k * n, OperandSeed + 1);
+        T[] c0 = Random<T>(m * n, DestinationSeed);
+        T[] actual = (T[])c0.Clone();
+        T[] expected = (T[])c0.Clone();
+        T[] magnitude = Abs(c0);
+
+        if (path is { } explicitPath) Gemm.Multiply(layout, explicitPath, a, b, actual, m, k, n, accumulate, pool);
+        else Public<T>(layout, a, b, actual, m, k, n, accumulate);
+        Reference<T>(layout, a, b, expected, m, k, n, accumulate);
+        Reference<T>(layout, Abs(a), Abs(b), magnitude, m, k, n, accumulate);
+
+        double u = double.CreateChecked(T.Epsilon == T.CreateChecked(float.Epsilon) ? T.CreateChecked(Math.Pow(2, -24)) : T.CreateChecked(Math.Pow(2, -53)));
+        double gamma = (k + 1) * u / (1 - (k + 1) * u);
+        for (int i = 0; i < m * n; i++)
+        {
+            double error = Math.Abs(double.CreateChecked(actual[i]) - double.CreateChecked(expected[i]));
+            double bound = 2 * gamma * double.CreateChecked(magnitude[i]) + u * Math.Abs(double.CreateChecked(expected[i]));
+            if (!(error <= bound))
+            {
+                Assert.Fail($"{layout} {path?.ToString() ?? "public"} {typeof(T).Name} {m}×{k}×{n} accumulate={accumulate}: " +
+                    $"C[{i / n}, {i % n}] = {actual[i]}, reference {expected[i]}, error {error:E3} > bound {bound:E3}.");
+            }
+        }
+    }
+
+    private void SplitIsBitwiseIdentical<T>(GemmLayout layout, GemmPath path, int m, int k, int n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] a = Random<T>(m * k, OperandSeed);
+        T[] b = Random<T>(k * n, OperandSeed + 1);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            T[] single = Random<T>(m * n, DestinationSeed);
+            T[] split = (T[])single.Clone();
+            Gemm.Multiply(layout, path, a, b, single, m, k, n, accumulate, pool: null);
+            Gemm.Multiply(layout, path, a, b, split, m, k, n, accumulate, fourParticipants, parallelThreshold: 0);
+            Assert.That(split, Is.EqualTo(single), $"{layout} {path} {typeof(T).Name} {m}×{k}×{n} accumulate={accumulate}");
+        }
+    }
+
+    private static void WidthsAgree<T>(GemmLayout layout, int m, int k, int n)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T[] a = Random<T>(m * k, OperandSeed);
+        T[] b = Random<T>(k * n, OperandSeed + 1);
+        T[] scalar = Random<T>(m * n, DestinationSeed);
+        T[] vector256 = (T[])scalar.Clone();
+        T[] vector512 = (T[])scalar.Clone();
+        Gemm.Multiply(layout, GemmPath.Scalar, a, b, scalar, m, k, n, true, pool: null);
+        Gemm.Multiply(layout, GemmPath.Vector256, a, b, vector256, m, k, n, true, pool: null);
+        Gemm.Multiply(layout, GemmPath.Vector512, a, b, vector512, m, k, n, true, pool: null);
+        Assert.That(vector256, Is.EqualTo(scalar));
+        Assert.That(vector512, Is.EqualTo(scalar));
+    }
+
+    private void AllocatesNothing<T>(GemmLayout layout)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // Small (caller only), large through the public entry point (split over WorkerPool.Shared), forced split on a private pool.
+        T[] small = Random<T>(33 * 65, OperandSeed);
+        T[] smallC = new T[33 * 33];
+        T[] large = Random<T>(512 * 512, OperandSeed);
+        T[] largeC = new T[512 * 512];
+        Assert.That((long)512 * 512 * 512 * System.Runtime.CompilerServices.Unsafe.SizeOf<T>(), Is.GreaterThanOrEqualTo(Gemm.ParallelThreshold), "the large product must take the threaded path");
+
+        void Calls()
+        {
+            Gemm.Multiply(layout, Gemm.DefaultPath, small, small, smallC, 33, 65, 33, false, WorkerPool.Shared);
+            Public<T>(layout, large, large, largeC, 512, 512, 512, true);
+            Gemm.Multiply(layout, Gemm.DefaultPath, small, small, smallC, 33, 65, 33, true, fourParticipants, parallelThreshold: 0);
+        }
+
+        Calls();
+        Calls();
+        long callerBytes = long.MaxValue, processBytes = long.MaxValue;
+        // The caller's counter must read zero every time; the process-wide counter also sees the test runner's own
+        // threads, so it gets a few attempts: a kernel that allocated would show on every one of them.
+        for (int attempt = 0; attempt < 5 && processBytes != 0; attempt++)
+        {
+            long thread0 = GC.GetAllocatedBytesForCurrentThread();
+            long total0 = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < 3; i++) Calls();
+            long total1 = GC.GetTotalAllocatedBytes(precise: true);
+            long thread1 = GC.GetAllocatedBytesForCurrentThread();
+            callerBytes = Math.Min(callerBytes, thread1 - thread0);
+            processBytes = Math.Min(processBytes, total1 - total0);
+            Assert.That(thread1 - thread0, Is.Zero, "bytes allocated on the calling thread");
+        }
+
+        Assert.That(callerBytes, Is.Zero, "bytes allocated on the calling thread");
+        Assert.That(processBytes, Is.Zero, "bytes allocated in the process (workers included)");
+    }
+}
