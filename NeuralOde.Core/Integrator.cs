@@ -70,6 +70,9 @@ internal sealed class Integrator<T>
 
     public int Dimension => n;
 
+    /// <summary>Called before each attempted step (accepted or not), e.g. to drop what a rejected attempt recorded.</summary>
+    public Action? AttemptStarting { get; set; }
+
     public ExplicitRungeKutta<T> Engine => engine;
 
     // Loop state of the current solve.
@@ -174,6 +177,7 @@ internal sealed class Integrator<T>
 
             // A step that lands on a jump evaluates its c = 1 stages just before the jump, on the left side of it.
             engine.EndStageBeforeStepEnd = stopIsJump && landing;
+            AttemptStarting?.Invoke();
             engine.Step(f, t, hTry, y, haveF0 ? fCur : default, yNew, pi is null ? default : err);
             attempted++;
             if (!haveF0)

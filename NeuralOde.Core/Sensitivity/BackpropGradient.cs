@@ -1,23 +1,37 @@
 using System.Numerics;
 using NeuralOde.AutoDiff;
+using NeuralOde.Core.Dynamics;
 
 namespace NeuralOde.Core.Sensitivity;
 
-/// <summary>Backprop: each accepted step's stages are recorded on the tape during the forward and kept.</summary>
+/// <summary>Backprop: the forward's own evaluations are recorded on the tape as it steps, and kept.</summary>
 /// <remarks>
-/// The recording re-evaluates f once per stage of each accepted step (on the tape, after the step is accepted), so
-/// rejected attempts leave nothing behind; FSAL methods reuse the previous step's last stage record.
+/// The step loop evaluates f through this class, so every evaluation is recorded once and nothing is recomputed.
+/// Before each attempt the records of a rejected previous attempt are rolled back, so memory holds the accepted
+/// steps only (plus f(t0, y0) and the one evaluation of the initial-step probe). A step whose first stage was
+/// reused (FSAL, or a Hermite end derivative) points at the record it reused.
 /// </remarks>
-internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T>(stateShape)
+internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T>(stateShape), IDynamics<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly List<int> firstStages = [];
     private readonly List<int> endRecords = [];
     private T[] initial = [];
-    private long recorded;
+    private Action? attemptStarting;
+    private TapeMark attemptMark;
+    private int attemptStart;
+    private bool attemptOpen;
+    private bool started;
+    private int acceptedAt;
 
     /// <summary>Bytes of activations the last forward kept on the tape.</summary>
     public long RecordedBytes => Recorder.Tape.ValueBytesInUse;
+
+    int IDynamics<T>.Dimension => StateShape.Length;
+
+    protected override IDynamics<T> IntegratorDynamics => this;
+
+    protected override Action? AttemptStarting => attemptStarting ??= OnAttemptStarting;
 
     protected override ReadOnlySpan<T> InitialState => initial;
 
@@ -25,33 +39,60 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
 
     protected override int RecomputedStepCount => 0;
 
-    /// <summary>Evaluations of f made while recording the accepted steps on the tape.</summary>
-    public long RecordedEvaluations => recorded;
+    void IDynamics<T>.Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt)
+    {
+        int record = Recorder.RecordEvaluation(Dynamics, t, y);
+        Recorder.Derivative(record).CopyTo(dydt);
+    }
 
     protected override void BeginForward()
     {
         Recorder.Reset();
         firstStages.Clear();
         endRecords.Clear();
-        recorded = 0;
+        attemptOpen = false;
+        started = false;
+        acceptedAt = 0;
+    }
+
+    private void OnAttemptStarting()
+    {
+        // A previous attempt that was not accepted was rejected: drop what it recorded.
+        if (attemptOpen) Recorder.Rollback(attemptMark, attemptStart);
+        attemptMark = Recorder.Tape.Mark();
+        attemptStart = Recorder.Count;
+        attemptOpen = true;
     }
 
     protected override void OnAcceptedStep(int step, ReadOnlySpan<T> startState)
     {
+        attemptOpen = false;
         if (step == 0) initial = startState.ToArray();
-        var info = Steps[step];
-        var tableau = Recorder.Tableau;
-        int reuse = step > 0 && tableau.IsFsal && !Steps[step - 1].EndStageBeforeStepEnd ? firstStages[step - 1] + tableau.Stages - 1 : -1;
-        int before = Recorder.Count;
-        firstStages.Add(Recorder.RecordStep(Dynamics, info.Time, info.StepSize, startState, reuse, info.EndStageBeforeStepEnd, default));
+        int s = Recorder.Tableau.Stages;
+        int evaluated = Recorder.Count - attemptStart;
+        int first = Recorder.Count;
+        if (evaluated < s)
+        {
+            // Stage 0 came in as f0: f(t0, y0) from the start, the previous step's last stage (FSAL), or the
+            // previous step's end derivative (evaluated after its acceptance, before this attempt).
+            int f0 = !started ? 0
+                : Recorder.Tableau.IsFsal ? firstStages[step - 1] + s - 1
+                : attemptStart - 1;
+            Recorder.Append(f0);
+        }
+        for (int i = attemptStart; i < attemptStart + evaluated; i++) Recorder.Append(i);
+        started = true;
+        firstStages.Add(first);
         endRecords.Add(-1);
-        recorded += Recorder.Count - before - (reuse >= 0 ? 1 : 0);
+        acceptedAt = Recorder.Count;
     }
 
     protected override void OnInteriorOutputs(int step, ReadOnlySpan<T> endState)
     {
-        endRecords[step] = Recorder.RecordEvaluation(Dynamics, Steps[step].EndTime, endState);
-        recorded++;
+        // The step loop evaluated f(t1, y1) for the cubic Hermite interpolation through this class: that record.
+        endRecords[step] = Recorder.Count > acceptedAt
+            ? Recorder.Count - 1
+            : Recorder.RecordEvaluation(Dynamics, Steps[step].EndTime, endState);
     }
 
     protected override int PrepareStep(int step) => firstStages[step];

@@ -58,6 +58,20 @@ internal sealed class StepRecorder<T>
         stages.Clear();
     }
 
+    /// <summary>Appends a copy of an existing record (so a step's s stage records can be addressed contiguously).</summary>
+    public int Append(int record)
+    {
+        stages.Add(stages[record]);
+        return stages.Count - 1;
+    }
+
+    /// <summary>Forgets the records from <paramref name="count"/> on and the tape nodes after <paramref name="mark"/>.</summary>
+    public void Rollback(TapeMark mark, int count)
+    {
+        Tape.Rollback(mark);
+        stages.RemoveRange(count, stages.Count - count);
+    }
+
     /// <summary>Records f(t, y) as a self-contained sub-graph and returns the index of its record.</summary>
     public int RecordEvaluation(IDifferentiableDynamics<T> f, double t, ReadOnlySpan<T> y)
     {

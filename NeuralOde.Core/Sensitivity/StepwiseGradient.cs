@@ -66,7 +66,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
         outputs.Clear();
         BeginForward();
 
-        var integrator = new Integrator<T>(f, options, null);
+        var integrator = new Integrator<T>(IntegratorDynamics, options, null) { AttemptStarting = AttemptStarting };
         double direction = Math.Sign(times[^1] - times[0]);
         SolveFailure failure = integrator.Start(times[0], times[^1], y0);
         if (failure != SolveFailure.None) throw new OdeSolverException(failure, times[0], 0, 0);
@@ -208,6 +208,12 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
     protected abstract long RecomputedEvaluations { get; }
 
     protected abstract int RecomputedStepCount { get; }
+
+    /// <summary>What the forward's step loop evaluates (the dynamics themselves unless a subclass records them).</summary>
+    protected virtual IDynamics<T> IntegratorDynamics => Dynamics;
+
+    /// <summary>Called before each attempted step of the forward, or null.</summary>
+    protected virtual Action? AttemptStarting => null;
 
     /// <summary>Called once before the forward's step loop.</summary>
     protected abstract void BeginForward();
