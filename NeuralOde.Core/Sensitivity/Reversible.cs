@@ -19,12 +19,13 @@ namespace NeuralOde.Core.Sensitivity;
 /// <para>
 /// The gradient is exact for the discretisation only as far as the reconstruction is. The reconstruction is exact in
 /// exact arithmetic; in floating point the round-off of each step is propagated by the reverse recurrence, which is
-/// as stable as the forward one: on y' = λy only for hλ on the imaginary segment [−i, i]. It holds to near round-off
-/// for oscillatory (conservative) dynamics, e.g. 1e-13 relative on a harmonic oscillator over 1000 steps in double,
-/// and for mildly dissipative ones over moderate spans (|hλ| small and hλ·steps of order one); on dissipative or stiff
-/// dynamics (hλ off the imaginary axis) one of the two modes of the step (the parasitic ŷ − y mode forward, the
-/// physical one in reverse) is amplified every step, so the round-off of reconstruction grows geometrically with the
-/// number of steps and the reconstructed states, hence the gradient, lose accuracy. Prefer Checkpointed there.
+/// as stable as the forward one: on y' = λy only for hλ on the imaginary segment [−i, i]. It holds to round-off for
+/// oscillatory (conservative) dynamics (measured: 3e-15 on a harmonic oscillator over T = 10, h = 0.01, 1000 steps,
+/// double) and for mildly dissipative ones with |Re λ|·T small (4e-16 for y' = −y over T = 5; 2e-16 for a small random
+/// tanh MLP over T = 1). Off the imaginary axis the parasitic mode of the step (about −(1 + h|λ|) per step) amplifies
+/// round-off by e^{|Re λ|·T} forwards and the reverse recurrence amplifies it again, so the reconstruction error grows in
+/// proportion to e^{2|Re λ|·T} (measured with h = 0.01: y' = −5y over T = 5 gives 44; y' = −20y over T = 1 gives
+/// 2e-2): the reconstructed states, hence the gradient, are then wrong. Prefer Checkpointed there.
 /// </para>
 /// <para>
 /// Only the <see cref="ReversibleHeun{T}"/> solver is supported, with fixed steps: see <see cref="EnsureSupported"/>.
