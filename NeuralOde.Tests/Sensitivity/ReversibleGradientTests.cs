@@ -183,6 +183,22 @@ public class ReversibleGradientTests
     }
 
     [Test]
+    public void GradTimes_AreTheContinuousFormulas_AtEverySavedTime_AndTheT0RowDoesNotMoveWithT0()
+    {
+        // z' = θz, L = z(t0) + z(0.5) + z(1) with t0 = 0: dL/dt_i = θ·z(t_i) for i ≥ 1; dL/dt0 = −θ·z0·(e^{θ/2} + e^{θ})
+        // (the saved z(t0) is z0 whatever t0 is, so its cotangent does not enter dL/dt0), while dL/dz0 = 1 + e^{θ/2} + e^{θ}.
+        const double theta = -0.4, z0 = 0.9;
+        var f = new ReversibleLinearDynamics([theta], [0]);
+        var run = Differentiate(f, [z0], SaveAt.Times(0, 0.5, 1.0), 0.001, [1.0, 1.0, 1.0]);
+        double a = Math.Exp(theta / 2), b = Math.Exp(theta);
+        Assert.That(run.GradTimes[1], Is.EqualTo(theta * run.Output[1]).Within(1e-15), "⟨cotangent, f(t1, y1)⟩ on the discrete y1");
+        Assert.That(run.GradTimes[2], Is.EqualTo(theta * run.Output[2]).Within(1e-15));
+        Assert.That(run.GradTimes[0], Is.EqualTo(-theta * (run.GradY0[0] - 1) * z0).Within(1e-15), "−⟨a(t0), f(t0, y0)⟩ without the direct t0 row");
+        Assert.That(run.GradTimes[0], Is.EqualTo(-theta * z0 * (a + b)).Within(1e-6));
+        Assert.That(run.GradY0[0], Is.EqualTo(1 + a + b).Within(1e-6));
+    }
+
+    [Test]
     public void Gradient_MatchesCentralFiniteDifferencesOfTheDiscreteSolve_InThetaAndY0()
     {
         var f = SmallMlp();
