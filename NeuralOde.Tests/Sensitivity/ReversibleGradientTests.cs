@@ -239,6 +239,32 @@ public class ReversibleGradientTests
     }
 
     [Test]
+    public void ForwardAndBackward_AllocateTheSameWhateverTheStepCount_O1Memory()
+    {
+        var f = SmallMlp();
+        double[] y0 = GradientCheck.Random(Batch * Width, DataSeed);
+        var cotangent = GradientCheck.Random(Batch * Width, DataSeed + 1);
+        var gradient = Reversible.CreateGradient<double>();
+        var output = new double[Batch * Width];
+        var gradY0 = new double[y0.Length];
+        var gradTheta = new double[f.Parameters.Length];
+        var gradTimes = new double[2];
+        long Allocated(double h)
+        {
+            var options = new SolveOptions { StepSize = new FixedStep(h) };
+            var saveAt = SaveAt.End(0, 1);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            gradient.Forward(f, y0, saveAt, options, output);
+            gradient.Backward(cotangent, gradY0, gradTheta, gradTimes);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        Allocated(0.1);
+        long few = Allocated(0.1), many = Allocated(0.001);
+        TestContext.Out.WriteLine($"allocated: 10 steps {few} B, 1000 steps {many} B");
+        Assert.That(many, Is.LessThanOrEqualTo(few), "nothing is kept per step (only a per-solve schedule of one int per interval)");
+    }
+
+    [Test]
     public void Gradient_InFloat_AgreesWithDouble()
     {
         var fd = SmallMlp();
