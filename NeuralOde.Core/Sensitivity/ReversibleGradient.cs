@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Solvers;
 using NeuralOde.Core.StepSize;
@@ -106,7 +107,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
             if (row >= 0)
             {
                 ReadOnlySpan<T> cotangent = outputCotangent.Slice(row * n, n);
-                for (int i = 0; i < n; i++) adjY[i] += cotangent[i];
+                TensorPrimitives.Add(adjY, cotangent, adjY);
                 solver.Evaluate(tEnd, saved.AsSpan(row * n, n), scratch, tEnd, 0, totalSteps - steps);
                 gradTimes[k + 1] = Dot(cotangent, scratch);
             }
@@ -116,11 +117,11 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
                 T h = T.CreateTruncating(tb - ta);
                 T half = h / two;
                 // f' = F(tb, ŷ') carries the cotangent of the next step's f plus (h/2)·ȳ' from y' = y + (h/2)(f + f').
-                for (int i = 0; i < n; i++) g[i] = adjF[i] + half * adjY[i];
+                TensorPrimitives.MultiplyAdd(adjY, half, adjF, g);
                 dynamics.Vjp(tb, solver.AuxiliaryState, g, vjpY, vjpTheta);
                 vjps++;
-                for (int i = 0; i < n; i++) adjYHat[i] += vjpY[i];
-                for (int i = 0; i < vjpTheta.Length; i++) gradTheta[i] += vjpTheta[i];
+                TensorPrimitives.Add(adjYHat, vjpY, adjYHat);
+                TensorPrimitives.Add(gradTheta, vjpTheta, gradTheta);
 
                 solver.StepBackward(ta, tb, totalSteps - steps - 1);
                 steps++;
@@ -139,7 +140,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         double t0 = schedule.Times[0];
         dynamics.Vjp(t0, solver.AuxiliaryState, adjF, vjpY, vjpTheta);
         vjps++;
-        for (int i = 0; i < vjpTheta.Length; i++) gradTheta[i] += vjpTheta[i];
+        TensorPrimitives.Add(gradTheta, vjpTheta, gradTheta);
         for (int i = 0; i < n; i++) gradY0[i] = adjY[i] + adjYHat[i] + vjpY[i];
         gradTimes[0] = -Dot(gradY0, f0);
         if (firstSaved == 0)

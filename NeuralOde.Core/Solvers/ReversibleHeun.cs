@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Numerics.Tensors;
 using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Events;
 using NeuralOde.Core.StepSize;
@@ -179,15 +180,15 @@ public sealed class ReversibleHeun<T>
     {
         T h = T.CreateTruncating(tb - ta);
         T half = h / (T.One + T.One);
-        T two = T.One + T.One;
-        for (int i = 0; i < yHat.Length; i++) yHat[i] = two * y[i] - yHat[i] + h * fHat[i];
-        for (int i = 0; i < y.Length; i++) y[i] += half * fHat[i];
+        // ŷ' = 2y − ŷ + h·f
+        TensorPrimitives.Add(y, y, scratch);
+        TensorPrimitives.Subtract(scratch, yHat, scratch);
+        TensorPrimitives.MultiplyAdd(fHat, h, scratch, yHat);
+        // y' = (y + (h/2)·f) + (h/2)·f'
+        TensorPrimitives.MultiplyAdd(fHat, half, y, y);
         Evaluate(tb, yHat, fHat, tb, tb - ta, stepIndex + 1);
-        for (int i = 0; i < y.Length; i++)
-        {
-            y[i] += half * fHat[i];
-            if (!T.IsFinite(y[i])) throw new OdeSolverException(SolveFailure.NonFiniteState, tb, tb - ta, stepIndex + 1);
-        }
+        TensorPrimitives.MultiplyAdd(fHat, half, y, y);
+        CheckFinite(y, tb, tb - ta, stepIndex + 1);
     }
 
     /// <summary>One reverse step from (tb, y, ŷ, f) back to ta, in place: the algebraic inverse of <see cref="StepForward"/>.</summary>
@@ -195,14 +196,22 @@ public sealed class ReversibleHeun<T>
     {
         T h = T.CreateTruncating(tb - ta);
         T half = h / (T.One + T.One);
-        T two = T.One + T.One;
-        for (int i = 0; i < yHat.Length; i++) yHat[i] = two * y[i] - yHat[i] - h * fHat[i];
-        for (int i = 0; i < y.Length; i++) y[i] -= half * fHat[i];
+        // ŷ = 2y' − ŷ' − h·f'
+        TensorPrimitives.Add(y, y, scratch);
+        TensorPrimitives.Subtract(scratch, yHat, scratch);
+        TensorPrimitives.MultiplyAdd(fHat, -h, scratch, yHat);
+        // y = (y' − (h/2)·f') − (h/2)·f
+        TensorPrimitives.MultiplyAdd(fHat, -half, y, y);
         Evaluate(ta, yHat, fHat, ta, tb - ta, stepIndex);
-        for (int i = 0; i < y.Length; i++)
+        TensorPrimitives.MultiplyAdd(fHat, -half, y, y);
+        CheckFinite(y, ta, tb - ta, stepIndex);
+    }
+
+    private static void CheckFinite(ReadOnlySpan<T> values, double t, double h, int stepIndex)
+    {
+        for (int i = 0; i < values.Length; i++)
         {
-            y[i] -= half * fHat[i];
-            if (!T.IsFinite(y[i])) throw new OdeSolverException(SolveFailure.NonFiniteState, ta, tb - ta, stepIndex);
+            if (!T.IsFinite(values[i])) throw new OdeSolverException(SolveFailure.NonFiniteState, t, h, stepIndex);
         }
     }
 
@@ -211,10 +220,7 @@ public sealed class ReversibleHeun<T>
     {
         Dynamics.Evaluate(t, state, destination);
         FunctionEvaluations++;
-        for (int i = 0; i < destination.Length; i++)
-        {
-            if (!T.IsFinite(destination[i])) throw new OdeSolverException(SolveFailure.NonFiniteState, failureTime, h, stepIndex);
-        }
+        CheckFinite(destination, failureTime, h, stepIndex);
     }
 
     internal void ValidateState(ReadOnlySpan<T> y0)
