@@ -25,7 +25,9 @@ namespace NeuralOde.Core.Sensitivity;
 /// tanh MLP over T = 1). Off the imaginary axis the parasitic mode of the step (about −(1 + h|λ|) per step) amplifies
 /// round-off by e^{|Re λ|·T} forwards and the reverse recurrence amplifies it again, so the reconstruction error grows in
 /// proportion to e^{2|Re λ|·T} (measured with h = 0.01: y' = −5y over T = 5 gives 44; y' = −20y over T = 1 gives
-/// 2e-2): the reconstructed states, hence the gradient, are then wrong. Prefer Checkpointed there.
+/// 2e-2): the reconstructed states, hence the gradient, are then wrong. The forward solve is itself unstable there
+/// (its parasitic mode grows like e^{|Re λ|·T}; see <see cref="ReversibleHeun{T}"/>), so the method is for problems
+/// with |Re λ|·T of order one or less. Prefer Checkpointed otherwise.
 /// </para>
 /// <para>
 /// Only the <see cref="ReversibleHeun{T}"/> solver is supported, with fixed steps: see <see cref="EnsureSupported"/>.

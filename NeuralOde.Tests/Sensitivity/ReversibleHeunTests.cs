@@ -44,6 +44,19 @@ public class ReversibleHeunTests
     }
 
     [Test]
+    public void ReversibleHeun_IsAccurateForMildDecay_ButItsParasiticModeGrowsLikeExpOfLambdaT()
+    {
+        // Stable only for hλ on [−i, i]: for λ < 0 the mode −(1 + h|λ|) per step grows like e^{|λ|t} at any h.
+        double End(double lambda)
+        {
+            var solver = new ReversibleHeun<double>(new FuncDynamics<double>(1, (t, y, d) => d[0] = lambda * y[0]));
+            return solver.Solve([1.0], SaveAt.End(0, 5), new FixedStep(0.01)).States[0][0];
+        }
+        Assert.That(End(-1), Is.EqualTo(Math.Exp(-5)).Within(1e-6), "measured 4.7e-7");
+        Assert.That(Math.Abs(End(-5)), Is.GreaterThan(1), "measured −2.8e4 instead of 1.4e-11: documents the instability");
+    }
+
+    [Test]
     public void Solve_ClipsTheLastStepOntoEachSavedTime_AndCountsOneEvaluationPerStepPlusOne()
     {
         var f = new FuncDynamics<double>(1, Decay);
