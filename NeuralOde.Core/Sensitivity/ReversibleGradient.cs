@@ -25,6 +25,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
     private IDifferentiableDynamics<T>? dynamics;
     private ReversibleSchedule? schedule;
     private int firstSaved;
+    private bool ready;
     private T[] saved = [];
     private T[] f0 = [];
     private T[] finalY = [];
@@ -54,6 +55,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         ArgumentNullException.ThrowIfNull(f);
         ArgumentNullException.ThrowIfNull(saveAt);
         Reversible.EnsureSupported(options);
+        ready = false;
         if (!ReferenceEquals(f, dynamics) || solver is null)
         {
             solver = new ReversibleHeun<T>(f);
@@ -73,13 +75,14 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         solver.State.CopyTo(finalY);
         solver.AuxiliaryState.CopyTo(finalYHat);
         solver.AuxiliaryDerivative.CopyTo(finalF);
+        ready = true;
         return stats;
     }
 
     /// <inheritdoc/>
     public GradientStats Backward(ReadOnlySpan<T> outputCotangent, Span<T> gradY0, Span<T> gradTheta, Span<double> gradTimes)
     {
-        if (solver is null || dynamics is null || schedule is null) throw new InvalidOperationException("Backward needs a Forward first.");
+        if (!ready || solver is null || dynamics is null || schedule is null) throw new InvalidOperationException("Backward needs a Forward that completed first.");
         int n = dynamics.Dimension;
         if (outputCotangent.Length != saved.Length) throw new ArgumentException($"outputCotangent has {outputCotangent.Length} elements, the output {saved.Length}.", nameof(outputCotangent));
         if (gradY0.Length != n) throw new ArgumentException($"gradY0 has {gradY0.Length} elements, the state {n}.", nameof(gradY0));

@@ -324,6 +324,20 @@ public class ReversibleGradientTests
     }
 
     [Test]
+    public void Backward_AfterAFailedForward_Throws()
+    {
+        // z' = θz with θ = 1e200 from z0 = 1e200 overflows: the forward stops with NonFiniteState and leaves nothing to differentiate.
+        var f = new ReversibleLinearDynamics([1.0], [0]);
+        var gradient = Reversible.CreateGradient<double>();
+        var output = new double[1];
+        gradient.Forward(f, [1.0], SaveAt.End(0, 1), new SolveOptions { StepSize = new FixedStep(0.1) }, output);
+        f.Parameters.Values[0] = 1e200;
+        var ex = Assert.Throws<OdeSolverException>(() => gradient.Forward(f, [1e200], SaveAt.End(0, 1), new SolveOptions { StepSize = new FixedStep(0.1) }, output));
+        Assert.That(ex!.Reason, Is.EqualTo(SolveFailure.NonFiniteState));
+        Assert.Throws<InvalidOperationException>(() => gradient.Backward([1.0], new double[1], new double[2], new double[2]));
+    }
+
+    [Test]
     public void Backward_BeforeForward_Throws()
     {
         var gradient = Reversible.CreateGradient<double>();
