@@ -167,15 +167,16 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
             Recorder.StepVjp(firstStage, step.StepSize, yBar, kBar, sink);
             TensorPrimitives.Add(yBar, extraY0, yBar);
         }
+        // dL/dt0 uses the adjoint at t0 before a saved y(t0)'s own cotangent joins it: that output is y0 whatever t0 is.
+        if (!gradTimes.IsEmpty) TimeGradients(outputCotangent, gradTimes);
         for (; o >= 0; o--) TensorPrimitives.Add(yBar, outputCotangent.Slice(o * n, n), yBar);
 
         yBar.CopyTo(gradY0);
         TensorPrimitives.Add(gradTheta, thetaBar, gradTheta);
-        if (!gradTimes.IsEmpty) TimeGradients(outputCotangent, gradTimes);
         return new GradientStats(RecomputedEvaluations - evaluationsBefore, Recorder.VjpCount - vjpsBefore, RecomputedStepCount, Steps.Count);
     }
 
-    /// <summary>dL/dt_i = ⟨ḡ_i, f(t_i, y_i)⟩ for each saved time after t0, and dL/dt0 = −⟨dL/dy0, f(t0, y0)⟩.</summary>
+    /// <summary>dL/dt_i = ⟨ḡ_i, f(t_i, y_i)⟩ for each saved time after t0, and dL/dt0 = −⟨a(t0), f(t0, y0)⟩ (a without a saved y(t0)'s cotangent).</summary>
     private void TimeGradients(ReadOnlySpan<T> outputCotangent, Span<double> gradTimes)
     {
         int n = StateShape.Length;
