@@ -1,4 +1,7 @@
+using NeuralOde.AutoDiff;
+using NeuralOde.AutoDiff.Nn;
 using NeuralOde.Core;
+using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Sensitivity;
 using NeuralOde.Core.Solvers;
 using NeuralOde.Core.StepSize;
@@ -26,6 +29,47 @@ public class AdjointClosedFormTests
         Assert.That(run.GradY0[0], Is.EqualTo(Math.Exp(theta * span)).Within(1e-6).Percent, "dL/dz0");
         Assert.That(run.GradTimes[1], Is.EqualTo(theta * zT).Within(1e-6).Percent, "dL/dT");
         Assert.That(run.GradTimes[0], Is.EqualTo(-theta * zT).Within(1e-6).Percent, "dL/dt0");
+    }
+
+    [TestCase(0.0, 0.5, 1.2, false)]
+    [TestCase(0.0, 0.5, 1.2, true)]
+    [TestCase(3.0, 2.0, 0.5, false)]
+    [TestCase(3.0, 2.0, 0.5, true)]
+    public void ScalarGrowth_TrajectoryLoss_JumpsAtEveryObservationTimeAndGivesEachTimeItsGradient(double t0, double t1, double t2, bool torchdiffeqCompatible)
+    {
+        // L = z(t1) + 2·z(t2) with z(t) = z0·e^{θ(t − t0)}.
+        const double theta = -0.4, z0 = 0.9;
+        var f = new ScalarGrowthDynamics(theta);
+        var adjoint = new Adjoint { TorchdiffeqCompatible = torchdiffeqCompatible };
+        var run = AdjointRun<double>.Run(adjoint, f, [z0], SaveAt.Times(t0, t1, t2), Tight, output => [0.0, 1.0, 2.0]);
+
+        double z1 = z0 * Math.Exp(theta * (t1 - t0)), z2 = z0 * Math.Exp(theta * (t2 - t0));
+        Assert.That(run.GradTheta[0], Is.EqualTo((t1 - t0) * z1 + 2 * (t2 - t0) * z2).Within(1e-6).Percent, "dL/dθ");
+        Assert.That(run.GradY0[0], Is.EqualTo((z1 + 2 * z2) / z0).Within(1e-6).Percent, "dL/dz0");
+        Assert.That(run.GradTimes[1], Is.EqualTo(theta * z1).Within(1e-6).Percent, "dL/dt1");
+        Assert.That(run.GradTimes[2], Is.EqualTo(2 * theta * z2).Within(1e-6).Percent, "dL/dt2");
+        Assert.That(run.GradTimes[0], Is.EqualTo(-theta * (z1 + 2 * z2)).Within(1e-6).Percent, "dL/dt0");
+    }
+
+    [Test]
+    public void Backward_AfterWarmUp_AllocatesNothingPerEvaluation()
+    {
+        var f = new MlpDynamics<double>(Mlp.Create<double>(2, [16], 2, Activation.Tanh, TimeInput.Concat, seed: 5), 4);
+        var gradient = new AdjointGradient<double>(new Adjoint());
+        var options = new SolveOptions { RelativeTolerance = 1e-8, AbsoluteTolerance = 1e-10 };
+        SaveAt saveAt = SaveAt.Times(0, 0.5, 1, 2);
+        double[] y0 = GradientCheck.Random(8, seed: 6), output = new double[32], cotangent = GradientCheck.Random(32, seed: 7);
+        double[] gradY0 = new double[8], gradTheta = new double[f.Parameters.Length], gradTimes = new double[4];
+        gradient.Forward(f, y0, saveAt, options, output);
+        gradient.Backward(cotangent, gradY0, gradTheta, gradTimes);
+
+        gradient.Forward(f, y0, saveAt, options, output);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        GradientStats stats = gradient.Backward(cotangent, gradY0, gradTheta, gradTimes);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        TestContext.Out.WriteLine($"{stats.FunctionEvaluations} backward evaluations allocated {allocated} bytes");
+        Assert.That(stats.FunctionEvaluations, Is.GreaterThan(20));
+        Assert.That(allocated, Is.EqualTo(0));
     }
 
     [Test]
