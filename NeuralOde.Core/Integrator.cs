@@ -99,6 +99,13 @@ internal sealed class Integrator<T>
     /// <summary>The step size the next attempt will start from.</summary>
     public double NextStepSize => h;
 
+    /// <summary>
+    /// When positive and finite, the magnitude of the first step of the next <see cref="Start"/> of an adaptive solve,
+    /// instead of the controller's setting or the initial-step probe (a solve resumed after a state jump, e.g. the
+    /// adjoint's reset at an observation time, keeps its step size and saves the probe's evaluation).
+    /// </summary>
+    public double InitialStepOverride { get; set; } = double.NaN;
+
     /// <summary>Resets the loop to (t0, y0): evaluates f(t0, y0) and selects the first step. Returns a failure if f(t0, y0) is not finite.</summary>
     public SolveFailure Start(double t0, double t1, ReadOnlySpan<T> y0)
     {
@@ -126,6 +133,10 @@ internal sealed class Integrator<T>
         if (pi is null)
         {
             h = direction * fixedStep;
+        }
+        else if (InitialStepOverride > 0 && double.IsFinite(InitialStepOverride))
+        {
+            h = direction * InitialStepOverride;
         }
         else if (pi.InitialStep is double given)
         {

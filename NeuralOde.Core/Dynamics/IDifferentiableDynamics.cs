@@ -25,6 +25,24 @@ public interface IDifferentiableDynamics<T> : IDynamics<T>
     /// <param name="gradTheta">Receives the product with ∂f/∂θ, of length <see cref="ParameterSet{T}.Length"/> (never θ's own gradients).</param>
     void Vjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> gradY, Span<T> gradTheta);
 
+    /// <summary>
+    /// Writes f(t, y) into <paramref name="dydt"/> and the products of <see cref="Vjp"/> into <paramref name="gradY"/>
+    /// and <paramref name="gradTheta"/>: what the continuous adjoint needs per evaluation. The default calls
+    /// <see cref="IDynamics{T}.Evaluate"/> then <see cref="Vjp"/> (two forward passes); implementations that run the
+    /// forward pass inside their VJP anyway should override it and return that value, so one call costs one forward.
+    /// </summary>
+    /// <param name="t">The time.</param>
+    /// <param name="y">The state.</param>
+    /// <param name="cotangent">The cotangent of f's output.</param>
+    /// <param name="dydt">Receives f(t, y).</param>
+    /// <param name="gradY">Receives cotangentᵀ·∂f/∂y.</param>
+    /// <param name="gradTheta">Receives cotangentᵀ·∂f/∂θ.</param>
+    void EvaluateAndVjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> dydt, Span<T> gradY, Span<T> gradTheta)
+    {
+        Evaluate(t, y, dydt);
+        Vjp(t, y, cotangent, gradY, gradTheta);
+    }
+
     /// <summary>Records f(t, y) on the caller's tape and returns its node.</summary>
     /// <param name="tape">The tape.</param>
     /// <param name="t">The time.</param>

@@ -45,11 +45,17 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
     }
 
     /// <inheritdoc/>
-    public void Vjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> gradY, Span<T> gradTheta)
+    public void Vjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> gradY, Span<T> gradTheta) =>
+        EvaluateAndVjp(t, y, cotangent, default, gradY, gradTheta);
+
+    /// <inheritdoc/>
+    /// <remarks>One forward pass: f's value is read off the tape the VJP is taken on (<paramref name="dydt"/> may be empty to skip it).</remarks>
+    public void EvaluateAndVjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> dydt, Span<T> gradY, Span<T> gradTheta)
     {
         tape.Reset();
         var x = tape.Variable(y, StateShape);
         var f = Record(tape, t, x);
+        if (dydt.Length != 0) f.Value.CopyTo(dydt);
         Array.Clear(parameterGradient);
         tape.Backward(f, cotangent, GradientSink<T>.Into(Parameters, parameterGradient));
         x.Gradient.CopyTo(gradY);

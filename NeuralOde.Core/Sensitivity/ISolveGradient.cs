@@ -10,7 +10,7 @@ namespace NeuralOde.Core.Sensitivity;
 /// (same layout) and must
 /// - overwrite <c>gradY0</c> (n elements) with dL/dy0,
 /// - add dL/dθ into <c>gradTheta</c> (f.Parameters.Length elements; never f.Parameters' own gradients),
-/// - overwrite <c>gradTimes</c> (one element per entry of <see cref="SaveAt.AllTimes"/>) with dL/dt_i, where
+/// - overwrite <c>gradTimes</c> (one element per entry of <see cref="SaveAt.AllTimes"/>, or empty when not wanted) with dL/dt_i, where
 ///   dL/dt_last = ⟨∂L/∂y(t_last), f(t_last, y(t_last))⟩ and dL/dt0 = −⟨a(t0), f(t0, y0)⟩ (a = the adjoint state at t0).
 /// </remarks>
 internal interface ISolveGradient<T>

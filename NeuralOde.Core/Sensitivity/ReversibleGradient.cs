@@ -87,7 +87,8 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         if (outputCotangent.Length != saved.Length) throw new ArgumentException($"outputCotangent has {outputCotangent.Length} elements, the output {saved.Length}.", nameof(outputCotangent));
         if (gradY0.Length != n) throw new ArgumentException($"gradY0 has {gradY0.Length} elements, the state {n}.", nameof(gradY0));
         if (gradTheta.Length != dynamics.Parameters.Length) throw new ArgumentException($"gradTheta has {gradTheta.Length} elements, the parameters {dynamics.Parameters.Length}.", nameof(gradTheta));
-        if (gradTimes.Length != schedule.Times.Length) throw new ArgumentException($"gradTimes has {gradTimes.Length} elements, the times {schedule.Times.Length}.", nameof(gradTimes));
+        bool timeGradients = !gradTimes.IsEmpty;
+        if (timeGradients && gradTimes.Length != schedule.Times.Length) throw new ArgumentException($"gradTimes has {gradTimes.Length} elements, the times {schedule.Times.Length}.", nameof(gradTimes));
 
         long evaluationsBefore = solver.FunctionEvaluations;
         long vjps = 0;
@@ -106,13 +107,16 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         {
             double tEnd = schedule.Times[k + 1];
             int row = k + 1 - firstSaved;
-            gradTimes[k + 1] = 0;
+            if (timeGradients) gradTimes[k + 1] = 0;
             if (row >= 0)
             {
                 ReadOnlySpan<T> cotangent = outputCotangent.Slice(row * n, n);
                 TensorPrimitives.Add(adjY, cotangent, adjY);
-                solver.Evaluate(tEnd, saved.AsSpan(row * n, n), scratch, tEnd, 0, totalSteps - steps);
-                gradTimes[k + 1] = Dot(cotangent, scratch);
+                if (timeGradients)
+                {
+                    solver.Evaluate(tEnd, saved.AsSpan(row * n, n), scratch, tEnd, 0, totalSteps - steps);
+                    gradTimes[k + 1] = Dot(cotangent, scratch);
+                }
             }
             for (int j = schedule.StepCounts[k] - 1; j >= 0; j--)
             {
@@ -145,7 +149,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         vjps++;
         TensorPrimitives.Add(gradTheta, vjpTheta, gradTheta);
         for (int i = 0; i < n; i++) gradY0[i] = adjY[i] + adjYHat[i] + vjpY[i];
-        gradTimes[0] = -Dot(gradY0, f0);
+        if (timeGradients) gradTimes[0] = -Dot(gradY0, f0);
         if (firstSaved == 0)
         {
             for (int i = 0; i < n; i++) gradY0[i] += outputCotangent[i];

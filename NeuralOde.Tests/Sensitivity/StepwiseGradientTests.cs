@@ -148,6 +148,24 @@ public class StepwiseGradientTests
         TestContext.Out.WriteLine($"steps {backprop.Node.ForwardStats.AcceptedSteps}, recomputed: full {full.Node.BackwardStats!.Value.RecomputedSteps}, budget 3 {budgeted.Node.BackwardStats!.Value.RecomputedSteps}");
     }
 
+    /// <summary>Every strategy behind the one switch: Adjoint to its tolerance, Reversible to its own (second-order) discretisation.</summary>
+    [Test]
+    public void AllStrategiesThroughOdeLayer_AgreeWithBackprop()
+    {
+        var f = RandomNetwork();
+        var tight = new SolveOptions { RelativeTolerance = 1e-10, AbsoluteTolerance = 1e-12 };
+        var backprop = Gradients(f, tight, new Backprop());
+        var adjoint = Gradients(f, tight, new Adjoint());
+        AssertClose(adjoint.GradY0, backprop.GradY0, 1e-6);
+        AssertClose(adjoint.GradTheta, backprop.GradTheta, 1e-6);
+        Assert.That(adjoint.Node.BackwardStats!.Value.FunctionEvaluations, Is.GreaterThan(0));
+
+        var reversible = Gradients(f, new SolveOptions { StepSize = new FixedStep(1e-3) }, new Reversible());
+        AssertClose(reversible.GradY0, backprop.GradY0, 1e-4);
+        AssertClose(reversible.GradTheta, backprop.GradTheta, 1e-4);
+        TestContext.Out.WriteLine($"NFE-B: adjoint {adjoint.Node.BackwardStats!.Value.FunctionEvaluations}, reversible {reversible.Node.BackwardStats!.Value.FunctionEvaluations}");
+    }
+
     [Test]
     public void CheckpointedWithBudget_NeverHoldsMoreCheckpointsThanTheBudget()
     {

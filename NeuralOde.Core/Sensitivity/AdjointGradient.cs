@@ -1,0 +1,231 @@
+using System.Globalization;
+using System.Numerics;
+using NeuralOde.Core.Dynamics;
+using NeuralOde.Core.StepSize;
+
+namespace NeuralOde.Core.Sensitivity;
+
+/// <summary>
+/// The continuous adjoint's forward and backward pass (see <see cref="Adjoint"/>): the forward keeps the states at
+/// the saved times and f(t0, y0) only; the backward solves [z, a, a_θ] from the last time to t0, one interval
+/// between consecutive times at a time, resetting z to the forward state and adding the output's cotangent to a at
+/// each time.
+/// </summary>
+/// <remarks>
+/// Buffers and the backward integrator are made once per (dynamics, options) pair and reused across iterations;
+/// an evaluation of the augmented dynamics allocates nothing. dL/dt_i = ⟨∂L/∂y(t_i), f(t_i, y(t_i))⟩ takes f from
+/// the first augmented evaluation of the interval that starts at t_i (z is the forward state there), and
+/// dL/dt0 = −⟨a(t0), f(t0, y0)⟩ takes f from the forward's first evaluation: no extra evaluations of f.
+/// </remarks>
+internal sealed class AdjointGradient<T> : ISolveGradient<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Adjoint settings;
+    private IDifferentiableDynamics<T>? f;
+    private SolveOptions? forwardOptions;
+    private InitialDerivativeCapture? capture;
+    private AdjointDynamics<T>? augmented;
+    private Integrator<T>? integrator;
+    private double[] times = [];
+    private int firstSaved;
+    private T[] states = [];
+    private T[] state = [];
+    private T[] next = [];
+    private readonly double[] interval = new double[2];
+
+    public AdjointGradient(Adjoint settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        this.settings = settings;
+    }
+
+    /// <summary>The options of the backward solves, for inspection (null before the first forward).</summary>
+    internal SolveOptions? BackwardOptions { get; private set; }
+
+    /// <inheritdoc/>
+    public SolveStats Forward(IDifferentiableDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions options, Span<T> output)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        ArgumentNullException.ThrowIfNull(saveAt);
+        options ??= new SolveOptions();
+        int n = f.Dimension;
+        if (output.Length != saveAt.Count * n)
+            throw new ArgumentException($"output has {output.Length} elements but {saveAt.Count} saved states of {n} need {saveAt.Count * n}.", nameof(output));
+        if (!ReferenceEquals(f, this.f) || !ReferenceEquals(options, forwardOptions)) Prepare(f, options);
+
+        capture!.Arm();
+        OdeSolution<T> solution = Ode.Solve(capture, y0, saveAt, options);
+        solution.Values.CopyTo(output);
+
+        times = [.. saveAt.AllTimes];
+        firstSaved = saveAt.FirstSavedIndex;
+        if (states.Length != times.Length * n) states = new T[times.Length * n];
+        y0.CopyTo(states);
+        solution.Values.CopyTo(states.AsSpan(firstSaved * n));
+        return solution.Stats;
+    }
+
+    /// <inheritdoc/>
+    public GradientStats Backward(ReadOnlySpan<T> outputCotangent, Span<T> gradY0, Span<T> gradTheta, Span<double> gradTimes)
+    {
+        if (f is null || augmented is null || integrator is null || capture is null)
+            throw new InvalidOperationException("Backward needs a Forward first: the adjoint starts from the forward's saved states.");
+        int n = f.Dimension, p = augmented.ParameterCount, m = times.Length;
+        CheckLength(outputCotangent.Length, (m - firstSaved) * n, nameof(outputCotangent));
+        CheckLength(gradY0.Length, n, nameof(gradY0));
+        CheckLength(gradTheta.Length, p, nameof(gradTheta));
+        if (!gradTimes.IsEmpty) CheckLength(gradTimes.Length, m, nameof(gradTimes));
+        for (int i = 0; i < outputCotangent.Length; i++)
+        {
+            if (!T.IsFinite(outputCotangent[i]))
+                throw new ArgumentException($"outputCotangent[{i}] = {outputCotangent[i].ToString(null, CultureInfo.InvariantCulture)} is not finite.", nameof(outputCotangent));
+        }
+
+        Span<T> z = state.AsSpan(0, n), a = state.AsSpan(n, n);
+        state.AsSpan().Clear();
+        augmented.Evaluations = 0;
+        int steps = 0;
+        double carriedStep = double.NaN;
+        AddCotangent(outputCotangent, m - 1, a);
+        for (int k = m - 1; k >= 1; k--)
+        {
+            states.AsSpan(k * n, n).CopyTo(z);
+            augmented.CaptureNextDerivative();
+            integrator.InitialStepOverride = settings.TorchdiffeqCompatible ? double.NaN : carriedStep;
+            interval[0] = times[k];
+            interval[1] = times[k - 1];
+            RunResult result = integrator.Run(interval, 1, state, next, null, null);
+            if (result.Failure != SolveFailure.None)
+                throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
+            steps += result.Stats.AcceptedSteps;
+            carriedStep = Math.Abs(integrator.NextStepSize);
+            if (!gradTimes.IsEmpty) gradTimes[k] = Dot(Cotangent(outputCotangent, k, n), augmented.CapturedDerivative);
+            next.CopyTo(state, 0);
+            if (k > 1) AddCotangent(outputCotangent, k - 1, a);
+        }
+
+        // a is now the integrated adjoint at t0; the direct cotangent of a saved y(t0) moves with y0, not with t0.
+        if (!gradTimes.IsEmpty) gradTimes[0] = -Dot(a, capture.Derivative);
+        AddCotangent(outputCotangent, 0, a);
+        a.CopyTo(gradY0);
+        ReadOnlySpan<T> adjointTheta = state.AsSpan(2 * n, p);
+        for (int i = 0; i < p; i++) gradTheta[i] += adjointTheta[i];
+        long evaluations = augmented.Evaluations;
+        return new GradientStats(evaluations, evaluations, 0, steps);
+    }
+
+    private void Prepare(IDifferentiableDynamics<T> dynamics, SolveOptions options)
+    {
+        int n = dynamics.Dimension;
+        var aug = new AdjointDynamics<T>(dynamics);
+        SolveOptions backward = BuildBackwardOptions(settings, options, n, dynamics.Parameters);
+        Ode.ValidateOptions(backward, aug.Dimension, SaveAt.End(0, 1));
+        f = dynamics;
+        forwardOptions = options;
+        BackwardOptions = backward;
+        augmented = aug;
+        integrator = new Integrator<T>(aug, backward, null);
+        capture = new InitialDerivativeCapture(dynamics);
+        state = new T[aug.Dimension];
+        next = new T[aug.Dimension];
+    }
+
+    /// <summary>The backward solves' options: the adjoint's settings over the forward's, with the block norm of [z, a, a_θ].</summary>
+    internal static SolveOptions BuildBackwardOptions(Adjoint settings, SolveOptions forward, int n, AutoDiff.Nn.ParameterSet<T> parameters)
+    {
+        bool fixedStep = forward.StepSize is FixedStep;
+        bool compatible = settings.TorchdiffeqCompatible;
+        return new SolveOptions
+        {
+            Method = settings.Method ?? forward.Method,
+            StepSize = compatible && !fixedStep ? PiController.Torchdiffeq : forward.StepSize,
+            RelativeTolerance = settings.RelativeTolerance ?? forward.RelativeTolerance,
+            AbsoluteTolerance = settings.AbsoluteTolerance ?? forward.AbsoluteTolerance,
+            Norm = BackwardNorm(settings, forward.Norm, n, parameters),
+            MaxSteps = settings.MaxSteps ?? forward.MaxSteps,
+            StepPastEnd = compatible && !fixedStep,
+            TorchdiffeqStageTimes = compatible || forward.TorchdiffeqStageTimes,
+            StepToTimes = [.. forward.StepToTimes.Reverse()],
+            JumpTimes = [.. forward.JumpTimes.Reverse()],
+        };
+    }
+
+    /// <summary>
+    /// z and a each take the forward norm's blocks (one block for RMS); a_θ is one block, or one per parameter tensor
+    /// when torchdiffeq-compatible; a seminorm leaves a_θ out. A max-norm forward gives a max-norm backward.
+    /// </summary>
+    private static ErrorNorm BackwardNorm(Adjoint settings, ErrorNorm forward, int n, AutoDiff.Nn.ParameterSet<T> parameters)
+    {
+        if (forward.Kind == ErrorNormKind.Max)
+        {
+            if (settings.Seminorm) throw new ArgumentException("The adjoint's seminorm needs an RMS or block-RMS forward norm, not the max norm.", nameof(settings));
+            return ErrorNorm.Max;
+        }
+        var blocks = new List<StateBlock>();
+        foreach ((string prefix, int offset) in new[] { ("z", 0), ("a", n) })
+        {
+            if (forward.Kind == ErrorNormKind.BlockRms)
+            {
+                foreach (StateBlock b in forward.Blocks) blocks.Add(new StateBlock($"{prefix}.{b.Name}", offset + b.Start, b.Length));
+            }
+            else
+            {
+                blocks.Add(new StateBlock(prefix, offset, n));
+            }
+        }
+        if (!settings.Seminorm && parameters.Length > 0)
+        {
+            if (settings.TorchdiffeqCompatible)
+            {
+                foreach (var parameter in parameters.Parameters) blocks.Add(new StateBlock($"a_theta.{parameter.Name}", 2 * n + parameter.Offset, parameter.Length));
+            }
+            else
+            {
+                blocks.Add(new StateBlock("a_theta", 2 * n, parameters.Length));
+            }
+        }
+        return ErrorNorm.BlockRms([.. blocks]);
+    }
+
+    private void AddCotangent(ReadOnlySpan<T> outputCotangent, int timeIndex, Span<T> a)
+    {
+        ReadOnlySpan<T> g = Cotangent(outputCotangent, timeIndex, a.Length);
+        for (int i = 0; i < g.Length; i++) a[i] += g[i];
+    }
+
+    private ReadOnlySpan<T> Cotangent(ReadOnlySpan<T> outputCotangent, int timeIndex, int n) =>
+        timeIndex < firstSaved ? default : outputCotangent.Slice((timeIndex - firstSaved) * n, n);
+
+    private static double Dot(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
+    {
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++) sum += double.CreateTruncating(x[i]) * double.CreateTruncating(y[i]);
+        return sum;
+    }
+
+    private static void CheckLength(int actual, int expected, string name)
+    {
+        if (actual != expected) throw new ArgumentException($"{name} has {actual} elements, expected {expected}.", name);
+    }
+
+    /// <summary>The user's dynamics for the forward solve, keeping a copy of the first evaluation: f(t0, y0).</summary>
+    private sealed class InitialDerivativeCapture(IDynamics<T> inner) : IDynamics<T>
+    {
+        private readonly T[] derivative = new T[inner.Dimension];
+        private bool armed;
+
+        public int Dimension => inner.Dimension;
+
+        public ReadOnlySpan<T> Derivative => derivative;
+
+        public void Arm() => armed = true;
+
+        public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt)
+        {
+            inner.Evaluate(t, y, dydt);
+            if (!armed) return;
+            dydt.CopyTo(derivative);
+            armed = false;
+        }
+    }
+}
