@@ -23,6 +23,19 @@ namespace NeuralOde.Core.Flows;
 /// </para>
 /// <para>Not thread-safe: one instance per thread.</para>
 /// </remarks>
+/// <example>
+/// <code>
+/// var net = Mlp.Create&lt;float&gt;(2, [64, 64, 64], 2, Activation.Tanh, TimeInput.ConcatSquash, seed: 0);
+/// var cnf = new Cnf&lt;float&gt;(new MlpVelocityField&lt;float&gt;(net), new CnfOptions { TrainingDivergence = new HutchinsonDivergence() });
+/// var random = new Random(0);
+/// CnfTrainer.Train(cnf, n =&gt; Toy2D.Sample&lt;float&gt;(Toy2DSet.EightGaussians, n, random), new CnfTrainingOptions { Iterations = 1000 });
+/// float[] logp = cnf.LogProb(x);                 // exact trace
+/// float[] samples = cnf.Sample(1000, seed: 1);   // 1000 × 2, row-major
+/// // or one step by hand, with any sensitivity:
+/// var pass = cnf.Forward(tape, batch, noiseSeed: iteration, new Checkpointed());
+/// tape.Backward(pass.Loss);                      // dL/dθ in cnf.Parameters.Gradients, NFE in pass.ForwardEvaluations
+/// </code>
+/// </example>
 public sealed class Cnf<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
@@ -65,7 +78,7 @@ public sealed class Cnf<T>
         if (Base.Dimension != Dimension)
             throw new ArgumentException($"The base distribution has dimension {Base.Dimension} but the flow has {Dimension}.", nameof(options));
         ArgumentNullException.ThrowIfNull(Options.TrainingDivergence, nameof(options));
-        ArgumentNullException.ThrowIfNull(Options.EvaluationDivergence, nameof(options));
+        EvaluationDivergence = Options.EvaluationDivergence ?? (Dimension <= CnfOptions.ExactEvaluationMaxDimension ? Divergence.Exact : new HutchinsonDivergence());
         ArgumentNullException.ThrowIfNull(Options.Solver, nameof(options));
         Options.Regularization.Validate();
         double span = Options.EndTime - Options.StartTime;
@@ -101,6 +114,9 @@ public sealed class Cnf<T>
 
     /// <summary>The base distribution.</summary>
     public BaseDistribution Base { get; }
+
+    /// <summary>The divergence <see cref="LogProb"/> uses (resolved from <see cref="CnfOptions.EvaluationDivergence"/>).</summary>
+    public Divergence EvaluationDivergence { get; }
 
     /// <summary>The current integration length T of block <paramref name="block"/> (learned or fixed), signed.</summary>
     /// <param name="block">The block's index.</param>
@@ -190,7 +206,7 @@ public sealed class Cnf<T>
         return new CnfPass<T>(logProb, z, delta, kinetic, jacobian, nll, loss, solves);
     }
 
-    /// <summary>log p(x) for each point, with <see cref="CnfOptions.EvaluationDivergence"/> (exact by default); nothing is recorded for gradients.</summary>
+    /// <summary>log p(x) for each point, with <see cref="EvaluationDivergence"/> (exact in low dimension); nothing is recorded for gradients.</summary>
     /// <param name="x">The points, B × D row-major.</param>
     /// <param name="noiseSeed">The probes' seed when the evaluation divergence is Hutchinson's.</param>
     /// <returns>B log-densities.</returns>
@@ -203,7 +219,7 @@ public sealed class Cnf<T>
         T[] state = [];
         for (int i = 0; i < blocks.Length; i++)
         {
-            var (f, options) = Dynamics(i, batch, Options.EvaluationDivergence, CnfRegularization.None, noiseSeed + 7919 * i, default);
+            var (f, options) = Dynamics(i, batch, EvaluationDivergence, CnfRegularization.None, noiseSeed + 7919 * i, default);
             if (i == 0)
             {
                 state = new T[f.Dimension];

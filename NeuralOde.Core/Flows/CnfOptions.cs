@@ -25,8 +25,11 @@ public sealed record CnfOptions
     /// <summary>The divergence used by <see cref="Cnf{T}.Forward(AutoDiff.Tape{T}, ReadOnlySpan{T}, int, ISensitivity?, Divergence?)"/> (training).</summary>
     public Divergence TrainingDivergence { get; init; } = Divergence.Exact;
 
-    /// <summary>The divergence used by <see cref="Cnf{T}.LogProb(ReadOnlySpan{T}, int)"/> (evaluation: exact by default).</summary>
-    public Divergence EvaluationDivergence { get; init; } = Divergence.Exact;
+    /// <summary>The divergence used by <see cref="Cnf{T}.LogProb(ReadOnlySpan{T}, int)"/> (null: the exact trace up to <see cref="ExactEvaluationMaxDimension"/> dimensions, Rademacher-Hutchinson above).</summary>
+    public Divergence? EvaluationDivergence { get; init; }
+
+    /// <summary>The largest dimension in which evaluation defaults to the exact trace (D tangents per evaluation).</summary>
+    public const int ExactEvaluationMaxDimension = 16;
 
     /// <summary>The solver; an RMS norm is replaced by the largest block RMS over the state's blocks (torchdiffeq's tuple norm).</summary>
     public SolveOptions Solver { get; init; } = SolveOptions.Torchdiffeq(1e-5, 1e-5);

@@ -32,7 +32,7 @@ public class CnfTrainingTests
         var second = Run();
         TestContext.Out.WriteLine($"held-out NLL: {first.HeldOutBefore:F4} → {first.HeldOutAfter:F4} after {Iterations} iterations; last report {first.Reports[^1]}");
         Assert.That(first.HeldOutAfter, Is.LessThan(first.HeldOutBefore - 0.5));
-        Assert.That(first.HeldOutAfter, Is.LessThan(5.2));
+        Assert.That(first.HeldOutAfter, Is.LessThan(4.3), "held-out NLL after 40 iterations (measured 3.67; 5.91 before)");
         Assert.That(second.Losses, Is.EqualTo(first.Losses), "two runs with the same seeds give bitwise-identical losses");
         Assert.That(first.Reports.Select(r => r.Iteration), Is.EqualTo(new[] { 10, 20, 30, 40 }));
         Assert.That(first.Reports.All(r => r.ForwardEvaluations > 0 && r.IterationsPerSecond > 0));
