@@ -107,11 +107,22 @@ public sealed class CnfDynamics<T> : IDifferentiableDynamics<T>
     }
 
     /// <inheritdoc/>
-    public void Vjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> gradY, Span<T> gradTheta)
+    public void Vjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> gradY, Span<T> gradTheta) =>
+        EvaluateAndVjp(t, y, cotangent, default, gradY, gradTheta);
+
+    /// <summary>f(t, y) and its vector–Jacobian products from one recorded pass (what each adjoint evaluation needs).</summary>
+    /// <param name="t">The time.</param>
+    /// <param name="y">The state.</param>
+    /// <param name="cotangent">The cotangent of f's output.</param>
+    /// <param name="dydt">Receives f (may be empty to skip it).</param>
+    /// <param name="gradY">Receives cotangentᵀ·∂f/∂y.</param>
+    /// <param name="gradTheta">Receives cotangentᵀ·∂f/∂θ.</param>
+    public void EvaluateAndVjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> dydt, Span<T> gradY, Span<T> gradTheta)
     {
         tape.Reset();
         var state = tape.Variable(y, stateShape);
         var f = Record(tape, t, state);
+        if (dydt.Length != 0) f.Value.CopyTo(dydt);
         Array.Clear(parameterGradient);
         tape.Backward(f, cotangent, GradientSink<T>.Into(Field.Parameters, parameterGradient));
         state.Gradient.CopyTo(gradY);
