@@ -164,7 +164,8 @@ public sealed class Cnf<T>
             var (f, options) = Dynamics(i, batch, divergence, regs, noiseSeed is { } seed ? seed + 7919 * i : null, probes);
             if (i == 0)
             {
-                var y0 = new T[f.Dimension];
+                var y0 = f.InitialState;
+                y0.Clear();
                 x.CopyTo(y0);
                 state = tape.Constant(y0, f.StateShape);
             }

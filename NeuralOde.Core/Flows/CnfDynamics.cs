@@ -20,6 +20,7 @@ public sealed class CnfDynamics<T> : IDifferentiableDynamics<T>
 {
     private readonly Tape<T> tape = new(1 << 16);
     private readonly T[] tangents;
+    private T[]? initialState;
     private readonly T[] parameterGradient;
     private readonly Shape stateShape;
     private readonly Shape tangentShape;
@@ -86,6 +87,9 @@ public sealed class CnfDynamics<T> : IDifferentiableDynamics<T>
 
     /// <summary>The state's blocks: z, delta, then kinetic and jacobian when carried.</summary>
     public IReadOnlyList<StateBlock> Blocks { get; }
+
+    /// <summary>A reusable buffer of <see cref="Dimension"/> elements for an initial state (so a training step allocates none).</summary>
+    internal Span<T> InitialState => initialState ??= new T[Dimension];
 
     /// <summary>The tangent buffer (the Hutchinson probes), refilled by <see cref="Cnf{T}"/> before each solve.</summary>
     internal Span<T> Probes => tangents;
