@@ -1,0 +1,179 @@
+using System.Numerics;
+using NeuralOde.AutoDiff;
+using NeuralOde.AutoDiff.Nn;
+using NeuralOde.Core.Dynamics;
+using NeuralOde.Core.StepSize;
+
+namespace NeuralOde.Core.Flows;
+
+/// <summary>The augmented CNF dynamics for a batch: d/dt [z, Δ, ∫‖f‖², ∫‖J‖²_F] = [f, −tr(∂f/∂z), ‖f‖², ‖J‖²_F].</summary>
+/// <typeparam name="T">The element type.</typeparam>
+/// <remarks>
+/// The state is one column of contiguous blocks: z (B·D, row-major B × D), Δ (B), then the kinetic (B) and Jacobian
+/// (B) integrals when their weights are non-zero. <see cref="Blocks"/> names them, so the error norm can be the
+/// largest block RMS, as torchdiffeq's norm of the tuple (z, Δ, …). The divergence's tangents (the unit vectors, or the
+/// Hutchinson probes) are fixed at construction: the probes belong to one solve, forward and backward.
+/// <see cref="IDynamics{T}.Evaluate"/> and <see cref="Vjp"/> run on a private tape reset per call (not thread-safe).
+/// </remarks>
+public sealed class CnfDynamics<T> : IDifferentiableDynamics<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Tape<T> tape = new(1 << 16);
+    private readonly T[] tangents;
+    private T[]? initialState;
+    private readonly T[] parameterGradient;
+    private readonly Shape stateShape;
+    private readonly Shape tangentShape;
+    private readonly Shape pointShape;
+
+    /// <summary>Creates the dynamics for <paramref name="batch"/> points.</summary>
+    /// <param name="field">The velocity field.</param>
+    /// <param name="batch">B, the number of points.</param>
+    /// <param name="divergence">How the divergence is computed.</param>
+    /// <param name="regularization">Which regulariser integrals are carried (non-zero weights).</param>
+    /// <param name="probes">For Hutchinson: the probes, (probes·B) × D, copied; ignored (may be empty) for the exact trace.</param>
+    /// <exception cref="ArgumentException">The probes have the wrong length or are not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">B is not positive.</exception>
+    public CnfDynamics(IVelocityField<T> field, int batch, Divergence divergence, CnfRegularization regularization, ReadOnlySpan<T> probes)
+    {
+        ArgumentNullException.ThrowIfNull(field);
+        ArgumentNullException.ThrowIfNull(divergence);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
+        regularization.Validate();
+        Field = field;
+        Batch = batch;
+        Divergence = divergence;
+        Regularization = regularization;
+        int d = field.Dimension;
+        int k = divergence.Tangents(d);
+        tangents = new T[k * batch * d];
+        if (divergence is ExactDivergence)
+        {
+            ExactDivergence.UnitTangents<T>(tangents, batch, d);
+        }
+        else
+        {
+            if (probes.Length != tangents.Length)
+                throw new ArgumentException($"{divergence} for {batch} points in {d} dimensions needs {tangents.Length} probe values, not {probes.Length}.", nameof(probes));
+            foreach (T v in probes)
+            {
+                if (!T.IsFinite(v)) throw new ArgumentException("The probes must be finite.", nameof(probes));
+            }
+            probes.CopyTo(tangents);
+        }
+        pointShape = new Shape(batch, d);
+        tangentShape = new Shape(k * batch, d);
+        Dimension = batch * d + batch * (1 + regularization.States);
+        stateShape = new Shape(Dimension, 1);
+        parameterGradient = new T[field.Parameters.Length];
+        var blocks = new List<StateBlock> { new("z", 0, batch * d), new("delta", batch * d, batch) };
+        int next = batch * d + batch;
+        if (regularization.HasKinetic) { blocks.Add(new("kinetic", next, batch)); next += batch; }
+        if (regularization.HasFrobenius) blocks.Add(new("jacobian", next, batch));
+        Blocks = blocks;
+    }
+
+    /// <summary>The velocity field.</summary>
+    public IVelocityField<T> Field { get; }
+
+    /// <summary>B.</summary>
+    public int Batch { get; }
+
+    /// <summary>The divergence estimator.</summary>
+    public Divergence Divergence { get; }
+
+    /// <summary>The regularisers carried as states.</summary>
+    public CnfRegularization Regularization { get; }
+
+    /// <summary>The state's blocks: z, delta, then kinetic and jacobian when carried.</summary>
+    public IReadOnlyList<StateBlock> Blocks { get; }
+
+    /// <summary>A reusable buffer of <see cref="Dimension"/> elements for an initial state (so a training step allocates none).</summary>
+    internal Span<T> InitialState => initialState ??= new T[Dimension];
+
+    /// <summary>The tangent buffer (the Hutchinson probes), refilled by <see cref="Cnf{T}"/> before each solve.</summary>
+    internal Span<T> Probes => tangents;
+
+    /// <summary>The state's shape on a tape: a column of <see cref="Dimension"/> elements.</summary>
+    public Shape StateShape => stateShape;
+
+    /// <inheritdoc/>
+    public int Dimension { get; }
+
+    /// <inheritdoc/>
+    public ParameterSet<T> Parameters => Field.Parameters;
+
+    /// <inheritdoc/>
+    public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt)
+    {
+        tape.Reset();
+        Record(tape, t, tape.Constant(y, stateShape)).Value.CopyTo(dydt);
+    }
+
+    /// <inheritdoc/>
+    public void Vjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> gradY, Span<T> gradTheta) =>
+        EvaluateAndVjp(t, y, cotangent, default, gradY, gradTheta);
+
+    /// <summary>f(t, y) and its vector–Jacobian products from one recorded pass (what each adjoint evaluation needs).</summary>
+    /// <param name="t">The time.</param>
+    /// <param name="y">The state.</param>
+    /// <param name="cotangent">The cotangent of f's output.</param>
+    /// <param name="dydt">Receives f (may be empty to skip it).</param>
+    /// <param name="gradY">Receives cotangentᵀ·∂f/∂y.</param>
+    /// <param name="gradTheta">Receives cotangentᵀ·∂f/∂θ.</param>
+    public void EvaluateAndVjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> dydt, Span<T> gradY, Span<T> gradTheta)
+    {
+        tape.Reset();
+        var state = tape.Variable(y, stateShape);
+        var f = Record(tape, t, state);
+        if (dydt.Length != 0) f.Value.CopyTo(dydt);
+        Array.Clear(parameterGradient);
+        tape.Backward(f, cotangent, GradientSink<T>.Into(Field.Parameters, parameterGradient));
+        state.Gradient.CopyTo(gradY);
+        parameterGradient.CopyTo(gradTheta);
+    }
+
+    /// <inheritdoc/>
+    public Var<T> Record(Tape<T> tape, double t, Var<T> y)
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        var z = FlatOps.View(y, 0, pointShape);
+        var v = tape.Constant(tangents, tangentShape);
+        var fj = Field.Forward(tape, z, v, T.CreateTruncating(t));
+        var (divergence, frobenius) = Divergence.Record(fj, v, Batch, Field.Dimension, Regularization.HasFrobenius);
+        var rest = Ops.Negate(divergence);
+        if (Regularization.HasKinetic)
+        {
+            var kinetic = Ops.RowDot(fj.Value, fj.Value);
+            rest = FlatOps.Pack(rest, kinetic, Regularization.HasFrobenius ? frobenius : (Var<T>?)null);
+        }
+        else if (Regularization.HasFrobenius)
+        {
+            rest = FlatOps.Pack(rest, frobenius, null);
+        }
+        return FlatOps.Pack(fj.Value, rest, null);
+    }
+}
+
+/// <summary>The velocity field alone, dz/dt = f(z, t), for transporting points without densities (sampling, inversion).</summary>
+internal sealed class VelocityDynamics<T> : IDynamics<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Tape<T> tape = new(1 << 16);
+    private readonly IVelocityField<T> field;
+    private readonly Shape shape;
+
+    public VelocityDynamics(IVelocityField<T> field, int batch)
+    {
+        this.field = field;
+        shape = new Shape(batch, field.Dimension);
+    }
+
+    public int Dimension => shape.Length;
+
+    public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt)
+    {
+        tape.Reset();
+        field.Forward(tape, tape.Constant(y, shape), T.CreateTruncating(t)).Value.CopyTo(dydt);
+    }
+}
