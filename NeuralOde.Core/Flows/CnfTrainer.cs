@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using NeuralOde.AutoDiff;
 using NeuralOde.AutoDiff.Nn;
+using NeuralOde.AutoDiff.Optim;
 using NeuralOde.Core.Sensitivity;
 
 namespace NeuralOde.Core.Flows;
@@ -72,7 +73,7 @@ public static class CnfTrainer
         if (!(options.WeightDecay >= 0)) throw new ArgumentOutOfRangeException(nameof(options), options.WeightDecay, "The weight decay must be non-negative.");
 
         var sensitivity = options.Sensitivity ?? new Backprop();
-        var optimizer = new CoupledAdam<T>(cnf.Parameters, options.LearningRate, options.WeightDecay);
+        var optimizer = new Adam<T>(cnf.Parameters, options.LearningRate, weightDecay: options.WeightDecay);
         var tape = new Tape<T>();
         var losses = new double[options.Iterations];
         var clock = Stopwatch.StartNew();
@@ -94,34 +95,5 @@ public static class CnfTrainer
             }
         }
         return losses;
-    }
-
-    /// <summary>
-    /// Adam with coupled L2 weight decay and bias correction, ε after the square root (PyTorch's <c>torch.optim.Adam</c>).
-    /// A stand-in until the optimizers in NeuralOde.AutoDiff/Optim are merged; it will then be replaced by <c>Adam&lt;T&gt;</c>.
-    /// </summary>
-    private sealed class CoupledAdam<T>(ParameterSet<T> parameters, double learningRate, double weightDecay)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        private const double Beta1 = 0.9, Beta2 = 0.999, Epsilon = 1e-8;
-        private readonly double[] m = new double[parameters.Length];
-        private readonly double[] v = new double[parameters.Length];
-        private long step;
-
-        public void Step()
-        {
-            step++;
-            var values = parameters.Values;
-            var grads = parameters.Gradients;
-            double c1 = 1 - Math.Pow(Beta1, step), c2 = 1 - Math.Pow(Beta2, step);
-            for (int i = 0; i < values.Length; i++)
-            {
-                double p = double.CreateTruncating(values[i]);
-                double g = double.CreateTruncating(grads[i]) + weightDecay * p;
-                m[i] = Beta1 * m[i] + (1 - Beta1) * g;
-                v[i] = Beta2 * v[i] + (1 - Beta2) * g * g;
-                values[i] = T.CreateTruncating(p - learningRate * (m[i] / c1) / (Math.Sqrt(v[i] / c2) + Epsilon));
-            }
-        }
     }
 }
