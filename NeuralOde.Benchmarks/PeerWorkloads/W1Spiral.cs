@@ -40,7 +40,8 @@ internal sealed class W1Spiral : IPeerWorkload
 
     public string Name => "W1";
 
-    internal static readonly (string Mode, Func<ISensitivity> Create)[] Modes = [("backprop", () => new Backprop())];
+    internal static readonly (string Mode, Func<ISensitivity> Create)[] Modes =
+        [("backprop", () => new Backprop()), ("adjoint", () => new Adjoint { TorchdiffeqCompatible = true })];
 
     public IEnumerable<PeerResult> Run(bool quick)
     {

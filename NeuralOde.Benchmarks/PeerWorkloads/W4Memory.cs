@@ -34,13 +34,15 @@ internal sealed class W4Memory : IPeerWorkload
         }
     }
 
-    internal static readonly string[] StrategyNames = ["backprop", "checkpointed", "checkpointed-budget32"];
+    internal static readonly string[] StrategyNames = ["backprop", "adjoint", "checkpointed", "checkpointed-budget32", "reversible"];
 
     internal static ISensitivity Strategy(string mode) => mode switch
     {
         "backprop" => new Backprop(),
         "checkpointed" => new Checkpointed(),
         "checkpointed-budget32" => new Checkpointed { Budget = 32 },
+        "adjoint" => new Adjoint(),
+        "reversible" => new Reversible(),
         _ => throw new ArgumentException($"Unknown W4 mode '{mode}'. Known: {string.Join(", ", StrategyNames)}.", nameof(mode)),
     };
 
@@ -60,7 +62,7 @@ internal sealed class W4Memory : IPeerWorkload
                 NfeB = runs[0].NfeB,
                 PeakMemoryBytes = runs.Select(r => r.GrowthBytes).Order().ElementAt(runs.Count / 2),
                 FixedWork = new FixedWork(runs[0].Loss, runs[0].GradNorm, runs[0].NfeF, runs[0].NfeB, Timing.Of([.. runs.Select(r => r.Seconds)])),
-                PeerSeconds = steps == 1000 ? mode switch { "backprop" => 2.09, _ => null } : null,
+                PeerSeconds = steps == 1000 ? mode switch { "backprop" => 2.09, "adjoint" => 3.13, _ => null } : null,
             };
         }
     }
@@ -74,6 +76,9 @@ internal sealed class W4Memory : IPeerWorkload
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        // Fully optimised code from the first call: with tiered compilation, the long timed run is where loops get
+        // recompiled (on-stack replacement), and that code-heap growth would be charged to the strategy.
+        start.Environment["DOTNET_TieredCompilation"] = "0";
         string assembly = typeof(W4Memory).Assembly.Location;
         if (!Environment.ProcessPath!.EndsWith("NeuralOde.Benchmarks", StringComparison.Ordinal)) start.ArgumentList.Add(assembly);
         start.ArgumentList.Add(ChildCommand);
@@ -101,17 +106,17 @@ internal sealed class W4Memory : IPeerWorkload
         {
             tape.Reset();
             network.Parameters.ZeroGradients();
-            var options = new SolveOptions { Method = Tableaus.ThreeEighths, StepSize = new FixedStep(1.0 / n) };
+            // Reversible runs its own solver (reversible Heun, second order) on the same grid: compare memory and time only.
+            var options = mode == "reversible"
+                ? new SolveOptions { StepSize = new FixedStep(1.0 / n) }
+                : new SolveOptions { Method = Tableaus.ThreeEighths, StepSize = new FixedStep(1.0 / n) };
             var solve = OdeLayer.Solve(tape, f, tape.Constant(y0, new Shape(256, 2)), SaveAt.End(0, 1), options, sensitivity);
             var loss = Ops.Sum(Ops.Square(solve.Final));
             tape.Backward(loss);
             return (loss.Value[0], solve);
         }
 
-        // Warm-up: the peer solves once with N = 1; .NET also needs its tiered JIT to settle, or code recompiled
-        // during the timed run shows up as memory growth that has nothing to do with the strategy.
-        for (int i = 0; i < 40; i++) ForwardBackward(1);
-        Thread.Sleep(500);
+        // Warm-up, as the peer: one solve with N = 1 (the parent starts this process with tiered compilation off).
         ForwardBackward(1);
         GC.Collect();
         GC.WaitForPendingFinalizers();
