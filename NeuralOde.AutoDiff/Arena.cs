@@ -4,8 +4,8 @@ namespace NeuralOde.AutoDiff;
 /// <remarks>
 /// A request that does not fit in the rest of the current block moves on to the next block big enough for it (a
 /// block smaller than the request is passed over for this epoch); when none is left, a new block of
-/// max(<see cref="ChunkLength"/>, request) elements is appended. No block is larger than a single request or the
-/// chunk length, so no array exceeds 2^31 elements. After warm-up the same sequence of requests allocates nothing.
+/// max(<see cref="ChunkLength"/>, request, min(what is already reserved, 2^24)) elements is appended: blocks grow
+/// geometrically to 2^24 elements, and no array exceeds 2^31 elements. After warm-up the same sequence of requests allocates nothing.
 /// </remarks>
 internal sealed class Arena<T>
     where T : unmanaged
@@ -13,6 +13,8 @@ internal sealed class Arena<T>
     private readonly List<T[]> chunks = [];
     private int current = -1;
     private int used;
+    private long reserved;
+    private const long MaxGrowthLength = 1 << 24;
 
     public Arena(int chunkLength) => ChunkLength = chunkLength;
 
@@ -22,15 +24,7 @@ internal sealed class Arena<T>
     public long ElementsInUse { get; private set; }
 
     /// <summary>Elements held by all blocks.</summary>
-    public long ElementsReserved
-    {
-        get
-        {
-            long total = 0;
-            foreach (var c in chunks) total += c.Length;
-            return total;
-        }
-    }
+    public long ElementsReserved => reserved;
 
     /// <summary>Reserves <paramref name="length"/> contiguous elements; their content is whatever was there before.</summary>
     public (int Chunk, int Offset) Allocate(int length)
@@ -45,7 +39,14 @@ internal sealed class Arena<T>
 
         int next = current + 1;
         while (next < chunks.Count && chunks[next].Length < length) next++;
-        if (next == chunks.Count) chunks.Add(new T[Math.Max(ChunkLength, length)]);
+        if (next == chunks.Count)
+        {
+            // Grow geometrically (up to 2^24 elements a block), so a tape that records a long solve makes few large
+            // allocations rather than thousands of chunk-sized ones.
+            int size = Math.Max(Math.Max(ChunkLength, length), (int)Math.Min(reserved, MaxGrowthLength));
+            chunks.Add(GC.AllocateUninitializedArray<T>(size));
+            reserved += size;
+        }
         current = next;
         used = length;
         ElementsInUse += length;

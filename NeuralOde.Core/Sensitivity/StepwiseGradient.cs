@@ -49,11 +49,12 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
         Ode.Validate(f, y0, saveAt, options);
         int n = f.Dimension;
         if (StateShape.Length != n) throw new ArgumentException($"The state's shape {StateShape} does not hold the dynamics' {n} elements.", nameof(y0));
-        if (!ReferenceEquals(Dynamics, f) || !ReferenceEquals(Options, options))
+        bool sameRecorder = Recorder is not null && ReferenceEquals(Options.Method, options.Method) && Options.TorchdiffeqStageTimes == options.TorchdiffeqStageTimes;
+        if (!sameRecorder) Recorder = new StepRecorder<T>(options.Method, StateShape, options.TorchdiffeqStageTimes, ChunkLength(n));
+        Options = options;
+        if (!ReferenceEquals(Dynamics, f))
         {
             Dynamics = f;
-            Options = options;
-            Recorder = new StepRecorder<T>(options.Method, StateShape, options.TorchdiffeqStageTimes, ChunkLength(n));
             thetaBar = new T[f.Parameters.Length];
             yBar = new T[n];
             extraY0 = new T[n];
