@@ -15,7 +15,7 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Tape<T> tape = new(1 << 16);
-    private readonly T[] parameterGradient;
+    private T[] parameterGradient = [];
 
     /// <summary>Sets up the private tape for states of <paramref name="stateShape"/>.</summary>
     /// <param name="parameters">The parameters θ.</param>
@@ -25,7 +25,6 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
         ArgumentNullException.ThrowIfNull(parameters);
         Parameters = parameters;
         StateShape = stateShape;
-        parameterGradient = new T[parameters.Length];
     }
 
     /// <summary>The state's layout.</summary>
@@ -56,6 +55,8 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
         var x = tape.Variable(y, StateShape);
         var f = Record(tape, t, x);
         if (dydt.Length != 0) f.Value.CopyTo(dydt);
+        // Sized on first use: subclasses add their layers to the set after this base constructor has run.
+        if (parameterGradient.Length != Parameters.Length) parameterGradient = new T[Parameters.Length];
         Array.Clear(parameterGradient);
         tape.Backward(f, cotangent, GradientSink<T>.Into(Parameters, parameterGradient));
         x.Gradient.CopyTo(gradY);
