@@ -33,7 +33,7 @@ internal sealed class CommonOptions
         iterations.Description = iterationsMeaning;
         iterations.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is int n && n < 1) result.AddError($"--iterations must be at least 1, got {n}.");
+            if (Options.TryGetValue<int?>(result, out var value) && value is int n && n < 1) result.AddError($"--iterations must be at least 1, got {n}.");
         });
     }
 
@@ -70,9 +70,23 @@ internal static class Options
         var option = new Option<T>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
         option.Validators.Add(r =>
         {
-            T value = r.GetValueOrDefault<T>();
-            if (!(value > T.Zero)) r.AddError($"{name} must be positive, got {value}.");
+            if (TryGetValue<T>(r, out var value) && !(value > T.Zero)) r.AddError($"{name} must be positive, got {value}.");
         });
         return option;
+    }
+
+    /// <summary>An option's converted value inside a validator; false when the text did not convert (the parser reports that itself).</summary>
+    public static bool TryGetValue<T>(OptionResult result, out T? value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default;
+            return false;
+        }
     }
 }

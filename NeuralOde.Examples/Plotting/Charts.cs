@@ -56,7 +56,7 @@ internal static class Charts
             Line(plot, xs, Log10(losses), "loss", 1.5f);
             LogTicks(plot.Axes.Left);
         }
-        else
+        else if (losses.Count > 0)
         {
             Line(plot, xs, [.. losses], "loss", 1.5f);
         }
