@@ -16,6 +16,8 @@ public static class Program
             e.Cancel = true;
             cancellation.Cancel();
         };
+        // Redirected output (a log file, CI) would otherwise wrap tables and progress lines at 80 columns.
+        if (Console.IsOutputRedirected) AnsiConsole.Console.Profile.Width = 160;
         return ExampleApp.Run(args, new AppEnvironment(AnsiConsole.Console, Console.Out, Console.Error, cancellation.Token));
     }
 

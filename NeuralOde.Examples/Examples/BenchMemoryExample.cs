@@ -79,7 +79,7 @@ internal static class BenchMemoryExample
             rows.Add(runs[runs.Count / 2]);
         });
 
-        var table = new Table().AddColumns("N", "strategy", "peak RSS growth (MiB)", "fwd+bwd (s)", "loss", "NFE fwd", "NFE bwd");
+        var table = new Table().AddColumns("N", "strategy", "peak RSS growth MiB", "fwd+bwd s", "loss", "NFE fwd", "NFE bwd");
         foreach (var r in rows)
         {
             table.AddRow(
@@ -96,8 +96,7 @@ internal static class BenchMemoryExample
         foreach (var group in rows.GroupBy(r => r.Strategy))
         {
             var points = group.OrderBy(r => r.Steps).ToArray();
-            Charts.Line(plot, Charts.Log10(points.Select(p => (double)p.Steps)), Charts.Log10(points.Select(p => Math.Max(p.GrowthMiB, 0.01))), group.Key);
-            Charts.Points(plot, Charts.Log10(points.Select(p => (double)p.Steps)), Charts.Log10(points.Select(p => Math.Max(p.GrowthMiB, 0.01))), "", 7);
+            Charts.Line(plot, Charts.Log10(points.Select(p => (double)p.Steps)), Charts.Log10(points.Select(p => Math.Max(p.GrowthMiB, 0.01))), group.Key, markerSize: 7);
         }
         Charts.LogTicks(plot.Axes.Bottom);
         Charts.LogTicks(plot.Axes.Left);

@@ -29,6 +29,7 @@ internal static class ClassifyExample
         var batch = Options.Positive("--batch", "Training batch size.", 128);
         var learningRate = Options.Positive("--lr", "Adam learning rate.", 1e-3);
         var sensitivity = Options.Choice("--sensitivity", "How gradients flow through the solve.", "backprop", Sensitivities.Names);
+        var inputActivation = Options.Choice("--input-activation", "Activation after the input layer.", "identity", "identity", "relu", "tanh");
         var command = new Command("classify", "An ODE-Net classifier on Fashion-MNIST: input layer, a neural ODE block, a linear classifier; reports test accuracy and NFE per epoch.");
         common.AddTo(command);
         command.Options.Add(data);
@@ -36,13 +37,14 @@ internal static class ClassifyExample
         command.Options.Add(batch);
         command.Options.Add(learningRate);
         command.Options.Add(sensitivity);
+        command.Options.Add(inputActivation);
         command.SetAction(result => ExampleApp.Guard(environment, () => Run(
             common.Bind(result, environment), result.GetValue(data)!, result.GetValue(epochs), result.GetValue(batch), result.GetValue(learningRate),
-            Sensitivities.Create(result.GetValue(sensitivity)!))));
+            Sensitivities.Create(result.GetValue(sensitivity)!), Enum.Parse<Activation>(result.GetValue(inputActivation)!, ignoreCase: true))));
         return command;
     }
 
-    public static int Run(RunContext context, string folder, int epochs, int batch, double learningRate, ISensitivity sensitivity)
+    public static int Run(RunContext context, string folder, int epochs, int batch, double learningRate, ISensitivity sensitivity, Activation inputActivation = Activation.Identity)
     {
         var clock = Stopwatch.StartNew();
         var data = FashionMnist.Load(folder);
@@ -55,7 +57,7 @@ internal static class ClassifyExample
         var input = new Linear<float>(parameters, "input", FashionMnist.Pixels, Width, random);
         var field = new Mlp<float>(parameters, Width, [Width], Width, Activation.Tanh, TimeInput.Concat, random, "ode");
         var classifier = new Linear<float>(parameters, "classifier", Width, FashionMnist.Classes, random);
-        var model = new OdeNet(input, field, classifier);
+        var model = new OdeNet(input, inputActivation, field, classifier);
         var adam = Optimizers.Adam(parameters, learningRate);
         var options = new SolveOptions { RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-3 };
         var tape = new Tape<float>();
@@ -106,8 +108,7 @@ internal static class ClassifyExample
         {
             double[] xs = [.. Enumerable.Range(1, accuracies.Count).Select(e => (double)e)];
             double[] ys = [.. accuracies.Select(a => 100 * a)];
-            Charts.Line(accuracyPlot, xs, ys, "test accuracy");
-            Charts.Points(accuracyPlot, xs, ys, "", 8);
+            Charts.Line(accuracyPlot, xs, ys, "test accuracy", markerSize: 8);
         }
         context.Wrote(
             Charts.Save(Charts.Loss(losses, "ODE-Net on Fashion-MNIST: training loss (cross-entropy)"), context.OutputPath("classify-loss.png")),
@@ -141,20 +142,20 @@ internal static class ClassifyExample
     }
 
     /// <summary>The three pieces, sharing one parameter set (so one optimizer sees them all).</summary>
-    private sealed class OdeNet(Linear<float> input, Mlp<float> field, Linear<float> classifier)
+    private sealed class OdeNet(Linear<float> input, Activation inputActivation, Mlp<float> field, Linear<float> classifier)
     {
         private readonly Dictionary<int, MlpDynamics<float>> dynamics = [];
 
         public (Var<float> Logits, OdeSolveNode<float> Solve) Forward(Tape<float> tape, Var<float> images, SolveOptions options, ISensitivity sensitivity)
         {
-            var x0 = input.Forward(tape, images);
+            var x0 = input.Forward(tape, images, inputActivation);
             var solve = OdeLayer.Solve(tape, Dynamics(images.Shape.Rows), x0, SaveAt.End(0, 1), options, sensitivity);
             return (classifier.Forward(tape, solve.Final), solve);
         }
 
         public (Var<float> Logits, SolveStats Stats) Predict(Tape<float> tape, Var<float> images, SolveOptions options)
         {
-            var x0 = input.Forward(tape, images);
+            var x0 = input.Forward(tape, images, inputActivation);
             var solution = Ode.Solve(Dynamics(images.Shape.Rows), x0.Value, SaveAt.End(0, 1), options);
             var x1 = tape.Constant(solution.States[^1], x0.Shape);
             return (classifier.Forward(tape, x1), solution.Stats);

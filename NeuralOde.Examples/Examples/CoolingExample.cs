@@ -58,8 +58,7 @@ internal static class CoolingExample
         }
         Charts.LogTicks(plot.Axes.Bottom);
         Charts.LogTicks(plot.Axes.Left);
-        plot.Legend.Alignment = ScottPlot.Alignment.LowerRight;
-        context.Wrote(Charts.Save(plot, context.OutputPath("cooling-order.png"), 900, 700));
+        context.Wrote(Charts.Save(plot, context.OutputPath("cooling-order.png"), 1100, 700, legendOutside: true));
         return ExitCodes.Success;
     }
 

@@ -18,11 +18,12 @@ internal static class Charts
         return plot;
     }
 
-    public static void Line(Plot plot, double[] xs, double[] ys, string label, float width = 2, LinePattern? pattern = null)
+    public static void Line(Plot plot, double[] xs, double[] ys, string label, float width = 2, LinePattern? pattern = null, float markerSize = 0)
     {
         var series = plot.Add.ScatterLine(xs, ys);
         series.LegendText = label;
         series.LineWidth = width;
+        series.MarkerSize = markerSize;
         if (pattern is { } p) series.LinePattern = p;
     }
 
@@ -64,9 +65,10 @@ internal static class Charts
     }
 
     /// <summary>Writes the plot as a PNG of the standard size and returns its path.</summary>
-    public static string Save(Plot plot, string path, int width = Width, int height = Height)
+    public static string Save(Plot plot, string path, int width = Width, int height = Height, bool legendOutside = false)
     {
-        plot.ShowLegend();
+        if (legendOutside) plot.ShowLegend(Edge.Right);
+        else plot.ShowLegend();
         plot.SavePng(path, width, height);
         return path;
     }

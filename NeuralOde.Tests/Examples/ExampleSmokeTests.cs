@@ -28,7 +28,7 @@ public sealed class ExampleSmokeTests
     {
         using var run = new ExampleRun();
         Assert.That(run.Smoke("cooling"), Is.Zero, run.Output);
-        run.AssertPng("cooling-order.png", 900, 700);
+        run.AssertPng("cooling-order.png", 1100, 700);
         foreach (var method in NeuralOde.Core.Solvers.Tableaus.All) Assert.That(run.Output, Does.Contain(method.Name));
     }
 
