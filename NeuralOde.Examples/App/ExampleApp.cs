@@ -25,6 +25,11 @@ internal sealed record AppEnvironment(IAnsiConsole Console, TextWriter Output, T
 internal static class ExampleApp
 {
     /// <summary>The command run when none is given. Becomes "cnf" once the CNF library lands.</summary>
+    /// <remarks>
+    /// Adding cnf: write Examples/CnfExample.cs with a Command(environment) like the others (shared options via
+    /// CommonOptions, training via TrainingLoop.Run, plots via Charts), register it first in <see cref="Build"/>, and set
+    /// this constant to "cnf". The usage text and the no-argument notice follow from the constant.
+    /// </remarks>
     public const string DefaultCommand = "spiral";
 
     public static RootCommand Build(AppEnvironment environment)

@@ -9,6 +9,8 @@ internal static class Sensitivities
     {
         ["backprop"] = () => new Backprop(),
         ["checkpointed"] = () => new Checkpointed(),
+        // When merged: ["adjoint"] = () => new Adjoint(), and ["reversible"] (which needs the ReversibleHeun solver, so
+        // an example offering it must also switch its SolveOptions.Method).
     };
 
     public static string[] Names => [.. ByName.Keys];
