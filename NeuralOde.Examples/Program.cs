@@ -1,26 +1,27 @@
+using NeuralOde.Examples.App;
+using Spectre.Console;
+
 namespace NeuralOde.Examples;
 
-/// <summary>The worked-examples console app. The examples themselves arrive with the examples issue.</summary>
-internal static class Program
+/// <summary>The worked-examples console app: `dotnet run --project NeuralOde.Examples -- [command] [options]`.</summary>
+public static class Program
 {
-    private const string Usage = """
-        NeuralOde examples
-
-        usage: dotnet run --project NeuralOde.Examples -- [command]
-
-        commands (coming with the examples issue):
-          cnf             train a continuous normalizing flow on a 2-D toy density (default)
-          spiral          learn a spiral's dynamics from one observed trajectory
-          lotka-volterra  recover predator–prey parameters from noisy data
-          sir             fit an SIR epidemic to noisy daily counts
-          cooling         every solver against Newton's law of cooling
-          classify        an ODE-Net classifier on Fashion-MNIST
-          bench-memory    backprop / adjoint / checkpointed / reversible memory and time
-        """;
-
-    private static int Main(string[] args)
+    /// <summary>Entry point. The first Ctrl+C asks the running example to stop and still write its outputs; a second one ends the process.</summary>
+    public static int Main(string[] args)
     {
-        Console.WriteLine(Usage);
-        return args.Length == 0 || args[0] is "--help" or "-h" ? 0 : 2;
+        using var cancellation = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (cancellation.IsCancellationRequested) return;
+            e.Cancel = true;
+            cancellation.Cancel();
+        };
+        // Redirected output (a log file, CI) would otherwise wrap tables and progress lines at 80 columns.
+        if (Console.IsOutputRedirected) AnsiConsole.Console.Profile.Width = 160;
+        return ExampleApp.Run(args, new AppEnvironment(AnsiConsole.Console, Console.Out, Console.Error, cancellation.Token));
     }
+
+    /// <summary>Runs the app in-process with all output sent to <paramref name="output"/> (for tests): returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter output, CancellationToken cancellation = default) =>
+        ExampleApp.Run(args, AppEnvironment.ForWriter(output, cancellation));
 }

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
+namespace NeuralOde.Examples.App;
+
+/// <summary>The options every subcommand shares: --seed, --out, --iterations and --smoke.</summary>
+internal sealed class CommonOptions
+{
+    private readonly Option<int> seed = new("--seed")
+    {
+        Description = "Seed for every random draw (data, noise, initial weights).",
+        DefaultValueFactory = _ => 0,
+    };
+
+    private readonly Option<DirectoryInfo> output = new("--out")
+    {
+        Description = "Folder for the PNG plots and other outputs.",
+        DefaultValueFactory = _ => new DirectoryInfo("out"),
+    };
+
+    private readonly Option<int?> iterations = new("--iterations")
+    {
+        Description = "Training iterations (each example has its own default).",
+    };
+
+    private readonly Option<bool> smoke = new("--smoke")
+    {
+        Description = "A tiny run that only checks the example end to end (a few iterations, small data).",
+    };
+
+    public CommonOptions(string iterationsMeaning)
+    {
+        iterations.Description = iterationsMeaning;
+        iterations.Validators.Add(result =>
+        {
+            if (Options.TryGetValue<int?>(result, out var value) && value is int n && n < 1) result.AddError($"--iterations must be at least 1, got {n}.");
+        });
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(seed);
+        command.Options.Add(output);
+        command.Options.Add(iterations);
+        command.Options.Add(smoke);
+    }
+
+    public RunContext Bind(ParseResult result, AppEnvironment environment) => new(
+        environment.Console,
+        result.GetValue(seed),
+        result.GetValue(output) ?? new DirectoryInfo("out"),
+        result.GetValue(iterations),
+        result.GetValue(smoke),
+        environment.Cancellation);
+}
+
+/// <summary>Option helpers: choices are validated at parse time, so a bad value is a usage error, not an exception.</summary>
+internal static class Options
+{
+    public static Option<string> Choice(string name, string description, string defaultValue, params string[] choices)
+    {
+        var option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.AcceptOnlyFromAmong(choices);
+        return option;
+    }
+
+    public static Option<T> Positive<T>(string name, string description, T defaultValue)
+        where T : struct, System.Numerics.INumber<T>
+    {
+        var option = new Option<T>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(r =>
+        {
+            if (TryGetValue<T>(r, out var value) && !(value > T.Zero)) r.AddError($"{name} must be positive, got {value}.");
+        });
+        return option;
+    }
+
+    /// <summary>An option's converted value inside a validator; false when the text did not convert (the parser reports that itself).</summary>
+    public static bool TryGetValue<T>(OptionResult result, out T? value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default;
+            return false;
+        }
+    }
+}

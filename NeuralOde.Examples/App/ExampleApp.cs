@@ -1,0 +1,90 @@
+using System.CommandLine;
+using NeuralOde.Examples.Examples;
+using Spectre.Console;
+
+namespace NeuralOde.Examples.App;
+
+/// <summary>Where the app prints and how it is stopped: the real console in the app, string writers in tests.</summary>
+internal sealed record AppEnvironment(IAnsiConsole Console, TextWriter Output, TextWriter Error, CancellationToken Cancellation)
+{
+    public static AppEnvironment ForWriter(TextWriter writer, CancellationToken cancellation = default)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 160;
+        return new AppEnvironment(console, writer, writer, cancellation);
+    }
+}
+
+/// <summary>The command tree: one subcommand per example, each with --help and the shared options.</summary>
+internal static class ExampleApp
+{
+    /// <summary>The command run when none is given. Becomes "cnf" once the CNF library lands.</summary>
+    /// <remarks>
+    /// Adding cnf: write Examples/CnfExample.cs with a Command(environment) like the others (shared options via
+    /// CommonOptions, training via TrainingLoop.Run, plots via Charts), register it first in <see cref="Build"/>, and set
+    /// this constant to "cnf". The usage text and the no-argument notice follow from the constant.
+    /// </remarks>
+    public const string DefaultCommand = "spiral";
+
+    public static RootCommand Build(AppEnvironment environment)
+    {
+        var root = new RootCommand($"""
+            NeuralOde worked examples: neural ODEs trained and plotted from the command line.
+            With no command, runs `{DefaultCommand}` (a quick, meaningful default; `cnf` takes its place once continuous normalizing flows land).
+            Every command takes --seed, --out DIR (default ./out), --iterations and --smoke; try `<command> --help`.
+            """);
+        root.Subcommands.Add(SpiralExample.Command(environment));
+        root.Subcommands.Add(LotkaVolterraExample.Command(environment));
+        root.Subcommands.Add(SirExample.Command(environment));
+        root.Subcommands.Add(CoolingExample.Command(environment));
+        root.Subcommands.Add(ClassifyExample.Command(environment));
+        root.Subcommands.Add(BenchMemoryExample.Command(environment));
+        return root;
+    }
+
+    /// <summary>Parses and runs; a parse error prints the error and usage and returns <see cref="ExitCodes.Usage"/>.</summary>
+    public static int Run(string[] args, AppEnvironment environment)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Length == 0)
+        {
+            environment.Console.MarkupLineInterpolated($"[grey]No command given: running `{DefaultCommand}`. See --help for the others.[/]");
+            args = [DefaultCommand];
+        }
+        var root = Build(environment);
+        var parsed = root.Parse(args);
+        return parsed.Invoke(new InvocationConfiguration
+        {
+            Output = environment.Output,
+            Error = environment.Error,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null,
+        });
+    }
+
+    /// <summary>Runs one example's body, turning the failures a user can act on into a message and an exit code.</summary>
+    public static int Guard(AppEnvironment environment, Func<int> body)
+    {
+        try
+        {
+            int code = body();
+            return environment.Cancellation.IsCancellationRequested && code == ExitCodes.Success ? ExitCodes.Cancelled : code;
+        }
+        catch (ExampleException e)
+        {
+            environment.Console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return e.ExitCode;
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or NeuralOde.Core.OdeSolverException)
+        {
+            environment.Console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return ExitCodes.Failure;
+        }
+    }
+}

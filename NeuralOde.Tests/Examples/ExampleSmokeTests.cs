@@ -1,0 +1,118 @@
+namespace NeuralOde.Tests.Examples;
+
+/// <summary>Each subcommand runs end to end in smoke mode and writes PNGs that decode with the right size.</summary>
+[NonParallelizable]
+public sealed class ExampleSmokeTests
+{
+    [Test]
+    public void Spiral_RunsInSmokeModeAndWritesItsPlots()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Smoke("spiral"), Is.Zero, run.Output);
+        run.AssertPng("spiral-trajectories.png");
+        run.AssertPng("spiral-phase.png");
+        run.AssertPng("spiral-loss.png");
+        Assert.That(run.Output, Does.Contain("mean |learned − true|"));
+    }
+
+    [Test]
+    public void Spiral_WithCheckpointedGradients_RunsInSmokeMode()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Smoke("spiral", "--sensitivity", "checkpointed", "--iterations", "2"), Is.Zero, run.Output);
+        run.AssertPng("spiral-loss.png");
+    }
+
+    [Test]
+    public void Cooling_RunsInSmokeModeAndReportsEveryMethodsOrder()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Smoke("cooling"), Is.Zero, run.Output);
+        run.AssertPng("cooling-order.png", 1100, 700);
+        foreach (var method in NeuralOde.Core.Solvers.Tableaus.All) Assert.That(run.Output, Does.Contain(method.Name));
+    }
+
+    [Test]
+    public void Cooling_ObservedOrderOfRk4IsFour()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Invoke("cooling", "--iterations", "7", "--out", run.Folder), Is.Zero, run.Output);
+        string rk4 = run.Output.Split('\n').Single(l => l.StartsWith("RK4 ", StringComparison.Ordinal));
+        double observed = double.Parse(rk4.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(observed, Is.EqualTo(4).Within(0.3), rk4);
+    }
+
+    [Test]
+    public void LotkaVolterra_RunsInSmokeModeAndPrintsTheParameters()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Smoke("lotka-volterra"), Is.Zero, run.Output);
+        run.AssertPng("lotka-volterra-fit.png");
+        run.AssertPng("lotka-volterra-loss.png");
+        Assert.That(run.Output, Does.Contain("recovered"));
+    }
+
+    [Test]
+    public void LotkaVolterra_Neural_RunsInSmokeMode()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Smoke("lotka-volterra", "--neural"), Is.Zero, run.Output);
+        run.AssertPng("lotka-volterra-fit.png");
+    }
+
+    [Test]
+    public void Sir_RunsInSmokeModeAndPrintsBetaAndGamma()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Smoke("sir"), Is.Zero, run.Output);
+        run.AssertPng("sir-fit.png");
+        run.AssertPng("sir-loss.png");
+        Assert.That(run.Output, Does.Contain("β").And.Contain("γ"));
+    }
+
+    [Test]
+    public void BenchMemory_RunsChildProcessesInSmokeModeAndWritesTableAndPlot()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Smoke("bench-memory", "--strategies", "backprop", "checkpointed"), Is.Zero, run.Output);
+        run.AssertPng("bench-memory.png");
+        string[] csv = File.ReadAllLines(Path.Combine(run.Folder, "bench-memory.csv"));
+        Assert.That(csv, Has.Length.EqualTo(1 + 2 * 2), string.Join("\n", csv));
+        // Backprop and Checkpointed give the same discrete gradient's loss, to round-off.
+        var losses = csv.Skip(1).Select(l => l.Split(',')).GroupBy(f => f[0]).Select(g => g.Select(f => f[4]).Distinct().Count());
+        Assert.That(losses, Is.All.EqualTo(1));
+    }
+
+    [Test]
+    public void NoArguments_RunsTheDefaultExampleAndSaysSo()
+    {
+        using var run = new ExampleRun();
+        string previous = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(run.Folder);
+        try
+        {
+            using var cancelled = new CancellationTokenSource();
+            cancelled.Cancel();
+            int code = run.Invoke(cancelled.Token);
+            Assert.That(run.Output, Does.Contain("No command given: running `spiral`"));
+            Assert.That(code, Is.EqualTo(130), "a cancelled run reports the interrupt");
+        }
+        finally
+        {
+            Directory.SetCurrentDirectory(previous);
+        }
+    }
+
+    [Test]
+    public void CtrlC_StopsTrainingCleanlyAndStillWritesThePlots()
+    {
+        using var run = new ExampleRun();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        int code = run.Invoke(cancelled.Token, "sir", "--out", run.Folder);
+        Assert.That(code, Is.EqualTo(130), run.Output);
+        Assert.That(run.Output, Does.Contain("Stopped by Ctrl+C"));
+        run.AssertPng("sir-fit.png");
+        run.AssertPng("sir-loss.png");
+    }
+}
