@@ -24,21 +24,17 @@ internal sealed record AppEnvironment(IAnsiConsole Console, TextWriter Output, T
 /// <summary>The command tree: one subcommand per example, each with --help and the shared options.</summary>
 internal static class ExampleApp
 {
-    /// <summary>The command run when none is given. Becomes "cnf" once the CNF library lands.</summary>
-    /// <remarks>
-    /// Adding cnf: write Examples/CnfExample.cs with a Command(environment) like the others (shared options via
-    /// CommonOptions, training via TrainingLoop.Run, plots via Charts), register it first in <see cref="Build"/>, and set
-    /// this constant to "cnf". The usage text and the no-argument notice follow from the constant.
-    /// </remarks>
-    public const string DefaultCommand = "spiral";
+    /// <summary>The command run when none is given.</summary>
+    public const string DefaultCommand = "cnf";
 
     public static RootCommand Build(AppEnvironment environment)
     {
         var root = new RootCommand($"""
             NeuralOde worked examples: neural ODEs trained and plotted from the command line.
-            With no command, runs `{DefaultCommand}` (a quick, meaningful default; `cnf` takes its place once continuous normalizing flows land).
+            With no command, runs `{DefaultCommand}`.
             Every command takes --seed, --out DIR (default ./out), --iterations and --smoke; try `<command> --help`.
             """);
+        root.Subcommands.Add(CnfExample.Command(environment));
         root.Subcommands.Add(SpiralExample.Command(environment));
         root.Subcommands.Add(LotkaVolterraExample.Command(environment));
         root.Subcommands.Add(SirExample.Command(environment));
@@ -52,6 +48,9 @@ internal static class ExampleApp
     public static int Run(string[] args, AppEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(args);
+        // Options without a command (e.g. `--out DIR`) go to the default command too; --help and --version stay global.
+        if (args.Length > 0 && args[0].StartsWith('-') && args[0] is not ("--help" or "-h" or "-?" or "--version"))
+            args = [DefaultCommand, .. args];
         if (args.Length == 0)
         {
             environment.Console.MarkupLineInterpolated($"[grey]No command given: running `{DefaultCommand}`. See --help for the others.[/]");

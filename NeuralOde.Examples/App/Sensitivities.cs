@@ -2,15 +2,20 @@ using NeuralOde.Core.Sensitivity;
 
 namespace NeuralOde.Examples.App;
 
-/// <summary>The gradient strategies an example can be asked for by name. Adding Adjoint or Reversible is one line each.</summary>
+/// <summary>The gradient strategies an example can be asked for by name.</summary>
 internal static class Sensitivities
 {
     public static readonly IReadOnlyDictionary<string, Func<ISensitivity>> ByName = new Dictionary<string, Func<ISensitivity>>(StringComparer.Ordinal)
     {
         ["backprop"] = () => new Backprop(),
         ["checkpointed"] = () => new Checkpointed(),
-        // When merged: ["adjoint"] = () => new Adjoint(), and ["reversible"] (which needs the ReversibleHeun solver, so
-        // an example offering it must also switch its SolveOptions.Method).
+        ["adjoint"] = () => new Adjoint(),
+    };
+
+    /// <summary>The same, plus Reversible, for examples whose solve runs with fixed steps (the reversible Heun solver).</summary>
+    public static readonly IReadOnlyDictionary<string, Func<ISensitivity>> WithReversible = new Dictionary<string, Func<ISensitivity>>(ByName, StringComparer.Ordinal)
+    {
+        ["reversible"] = () => new Reversible(),
     };
 
     public static string[] Names => [.. ByName.Keys];

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using NeuralOde.AutoDiff;
+using NeuralOde.AutoDiff.Optim;
 using NeuralOde.AutoDiff.Nn;
 using NeuralOde.Core;
 using NeuralOde.Core.Dynamics;

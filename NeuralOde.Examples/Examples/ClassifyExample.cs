@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using NeuralOde.AutoDiff;
+using NeuralOde.AutoDiff.Optim;
 using NeuralOde.AutoDiff.Nn;
 using NeuralOde.Core;
 using NeuralOde.Core.Dynamics;
@@ -58,7 +59,7 @@ internal static class ClassifyExample
         var field = new Mlp<float>(parameters, Width, [Width], Width, Activation.Tanh, TimeInput.Concat, random, "ode");
         var classifier = new Linear<float>(parameters, "classifier", Width, FashionMnist.Classes, random);
         var model = new OdeNet(input, inputActivation, field, classifier);
-        var adam = Optimizers.Adam(parameters, learningRate);
+        var adam = new Adam<float>(parameters, learningRate);
         var options = new SolveOptions { RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-3 };
         var tape = new Tape<float>();
         var order = Enumerable.Range(0, data.TrainCount).ToArray();

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using NeuralOde.AutoDiff;
+using NeuralOde.AutoDiff.Optim;
 using NeuralOde.AutoDiff.Nn;
 using NeuralOde.Core;
+using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Data;
 using NeuralOde.Examples.App;
 using NeuralOde.Examples.Plotting;
@@ -46,7 +48,7 @@ internal static class LotkaVolterraExample
     {
         var (set, logRates) = RateDynamics.CreateParameters(InitialGuess);
         var model = new PredatorPrey(set, logRates);
-        var adam = Optimizers.Adam(set, 0.05);
+        var adam = new Adam<double>(set, 0.05);
         var tape = new Tape<double>();
         var options = new SolveOptions { RelativeTolerance = 1e-6, AbsoluteTolerance = 1e-8 };
         int iterations = context.IterationsOr(400, 5);
@@ -81,7 +83,7 @@ internal static class LotkaVolterraExample
         var set = new ParameterSet<double>();
         var network = new Mlp<double>(set, 2, [32, 32], 2, Activation.Tanh, TimeInput.None, new Random(context.Seed), "field");
         var batchField = new NeuralField(network, batch);
-        var adam = Optimizers.Adam(set, 1e-2);
+        var adam = new Adam<double>(set, 1e-2);
         var tape = new Tape<double>();
         var options = new SolveOptions { RelativeTolerance = 1e-5, AbsoluteTolerance = 1e-7 };
         var random = new Random(context.Seed + 1);

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using NeuralOde.AutoDiff;
+using NeuralOde.AutoDiff.Optim;
 using NeuralOde.AutoDiff.Nn;
 using NeuralOde.Core;
+using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Data;
 using NeuralOde.Examples.App;
 using NeuralOde.Examples.Plotting;
@@ -40,7 +42,7 @@ internal static class SirExample
 
         var (set, logRates) = RateDynamics.CreateParameters(InitialGuess);
         var model = new Epidemic(set, logRates);
-        var adam = Optimizers.Adam(set, 0.03);
+        var adam = new Adam<double>(set, 0.03);
         var tape = new Tape<double>();
         var options = new SolveOptions { RelativeTolerance = 1e-6, AbsoluteTolerance = 1e-9 };
         double[] scaledCounts = [.. counts.Select(c => c / peak)];

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using NeuralOde.AutoDiff;
+using NeuralOde.AutoDiff.Optim;
 using NeuralOde.AutoDiff.Nn;
 using NeuralOde.Core;
+using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Data;
 using NeuralOde.Core.Sensitivity;
 using NeuralOde.Examples.App;
@@ -46,7 +48,7 @@ internal static class SpiralExample
         var network = new Mlp<double>(parameters, 2, [Hidden], 2, Activation.Tanh, TimeInput.None, new Random(context.Seed), "field");
         var batchField = new CubedInputField(network, BatchSize);
         var singleField = new CubedInputField(network, 1);
-        var adam = Optimizers.Adam(parameters, learningRate);
+        var adam = new Adam<double>(parameters, learningRate);
         var tape = new Tape<double>();
         var random = new Random(context.Seed + 1);
         double[] windowTimes = times[..WindowLength];

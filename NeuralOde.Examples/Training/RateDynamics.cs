@@ -1,3 +1,4 @@
+using NeuralOde.Core.Dynamics;
 using NeuralOde.AutoDiff;
 using NeuralOde.AutoDiff.Nn;
 

@@ -4,6 +4,20 @@ namespace NeuralOde.Tests.Examples;
 [NonParallelizable]
 public sealed class ExampleSmokeTests
 {
+    [TestCase("exact", "backprop")]
+    [TestCase("hutchinson", "adjoint")]
+    [TestCase("exact", "checkpointed")]
+    [TestCase("hutchinson", "reversible")]
+    public void Cnf_RunsInSmokeModeAndWritesItsPlots(string divergence, string sensitivity)
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Smoke("cnf", "--divergence", divergence, "--sensitivity", sensitivity), Is.Zero, run.Output);
+        Assert.That(run.Output, Does.Contain("held-out negative log-likelihood"));
+        run.AssertPng("samples.png");
+        run.AssertPng("density.png");
+        run.AssertPng("loss.png");
+    }
+
     [Test]
     public void Spiral_RunsInSmokeModeAndWritesItsPlots()
     {
@@ -94,7 +108,7 @@ public sealed class ExampleSmokeTests
             using var cancelled = new CancellationTokenSource();
             cancelled.Cancel();
             int code = run.Invoke(cancelled.Token);
-            Assert.That(run.Output, Does.Contain("No command given: running `spiral`"));
+            Assert.That(run.Output, Does.Contain("No command given: running `cnf`"));
             Assert.That(code, Is.EqualTo(130), "a cancelled run reports the interrupt");
         }
         finally
