@@ -13,16 +13,13 @@ namespace NeuralOde.Core.Flows;
 /// (B) integrals when their weights are non-zero. <see cref="Blocks"/> names them, so the error norm can be the
 /// largest block RMS, as torchdiffeq's norm of the tuple (z, Δ, …). The divergence's tangents (the unit vectors, or the
 /// Hutchinson probes) are fixed at construction: the probes belong to one solve, forward and backward.
-/// <see cref="IDynamics{T}.Evaluate"/> and <see cref="Vjp"/> run on a private tape reset per call (not thread-safe).
+/// Evaluate and Vjp come from <see cref="TapeDynamics{T}"/>: a private tape reset per call (not thread-safe).
 /// </remarks>
-public sealed class CnfDynamics<T> : IDifferentiableDynamics<T>
+public sealed class CnfDynamics<T> : TapeDynamics<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly Tape<T> tape = new(1 << 16);
     private readonly T[] tangents;
     private T[]? initialState;
-    private readonly T[] parameterGradient;
-    private readonly Shape stateShape;
     private readonly Shape tangentShape;
     private readonly Shape pointShape;
 
@@ -35,6 +32,7 @@ public sealed class CnfDynamics<T> : IDifferentiableDynamics<T>
     /// <exception cref="ArgumentException">The probes have the wrong length or are not finite.</exception>
     /// <exception cref="ArgumentOutOfRangeException">B is not positive.</exception>
     public CnfDynamics(IVelocityField<T> field, int batch, Divergence divergence, CnfRegularization regularization, ReadOnlySpan<T> probes)
+        : base(CheckField(field).Parameters, new Shape(StateLength(field, batch, regularization), 1))
     {
         ArgumentNullException.ThrowIfNull(field);
         ArgumentNullException.ThrowIfNull(divergence);
@@ -63,9 +61,6 @@ public sealed class CnfDynamics<T> : IDifferentiableDynamics<T>
         }
         pointShape = new Shape(batch, d);
         tangentShape = new Shape(k * batch, d);
-        Dimension = batch * d + batch * (1 + regularization.States);
-        stateShape = new Shape(Dimension, 1);
-        parameterGradient = new T[field.Parameters.Length];
         var blocks = new List<StateBlock> { new("z", 0, batch * d), new("delta", batch * d, batch) };
         int next = batch * d + batch;
         if (regularization.HasKinetic) { blocks.Add(new("kinetic", next, batch)); next += batch; }
@@ -88,53 +83,24 @@ public sealed class CnfDynamics<T> : IDifferentiableDynamics<T>
     /// <summary>The state's blocks: z, delta, then kinetic and jacobian when carried.</summary>
     public IReadOnlyList<StateBlock> Blocks { get; }
 
-    /// <summary>A reusable buffer of <see cref="Dimension"/> elements for an initial state (so a training step allocates none).</summary>
+    /// <summary>A reusable buffer of <see cref="TapeDynamics{T}.Dimension"/> elements for an initial state (so a training step allocates none).</summary>
     internal Span<T> InitialState => initialState ??= new T[Dimension];
 
     /// <summary>The tangent buffer (the Hutchinson probes), refilled by <see cref="Cnf{T}"/> before each solve.</summary>
     internal Span<T> Probes => tangents;
 
-    /// <summary>The state's shape on a tape: a column of <see cref="Dimension"/> elements.</summary>
-    public Shape StateShape => stateShape;
-
-    /// <inheritdoc/>
-    public int Dimension { get; }
-
-    /// <inheritdoc/>
-    public ParameterSet<T> Parameters => Field.Parameters;
-
-    /// <inheritdoc/>
-    public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt)
+    private static IVelocityField<T> CheckField(IVelocityField<T> field)
     {
-        tape.Reset();
-        Record(tape, t, tape.Constant(y, stateShape)).Value.CopyTo(dydt);
+        ArgumentNullException.ThrowIfNull(field);
+        return field;
     }
 
-    /// <inheritdoc/>
-    public void Vjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> gradY, Span<T> gradTheta) =>
-        EvaluateAndVjp(t, y, cotangent, default, gradY, gradTheta);
-
-    /// <summary>f(t, y) and its vector–Jacobian products from one recorded pass (what each adjoint evaluation needs).</summary>
-    /// <param name="t">The time.</param>
-    /// <param name="y">The state.</param>
-    /// <param name="cotangent">The cotangent of f's output.</param>
-    /// <param name="dydt">Receives f (may be empty to skip it).</param>
-    /// <param name="gradY">Receives cotangentᵀ·∂f/∂y.</param>
-    /// <param name="gradTheta">Receives cotangentᵀ·∂f/∂θ.</param>
-    public void EvaluateAndVjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> dydt, Span<T> gradY, Span<T> gradTheta)
-    {
-        tape.Reset();
-        var state = tape.Variable(y, stateShape);
-        var f = Record(tape, t, state);
-        if (dydt.Length != 0) f.Value.CopyTo(dydt);
-        Array.Clear(parameterGradient);
-        tape.Backward(f, cotangent, GradientSink<T>.Into(Field.Parameters, parameterGradient));
-        state.Gradient.CopyTo(gradY);
-        parameterGradient.CopyTo(gradTheta);
-    }
+    /// <summary>[z (B·D) | Δ (B) | one integral per active regulariser (B each)].</summary>
+    private static int StateLength(IVelocityField<T> field, int batch, CnfRegularization regularization) =>
+        batch * field.Dimension + batch * (1 + regularization.States);
 
     /// <inheritdoc/>
-    public Var<T> Record(Tape<T> tape, double t, Var<T> y)
+    public override Var<T> Record(Tape<T> tape, double t, Var<T> y)
     {
         ArgumentNullException.ThrowIfNull(tape);
         var z = FlatOps.View(y, 0, pointShape);
@@ -159,9 +125,10 @@ public sealed class CnfDynamics<T> : IDifferentiableDynamics<T>
 internal sealed class VelocityDynamics<T> : IDynamics<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly Tape<T> tape = new(1 << 16);
     private readonly IVelocityField<T> field;
     private readonly Shape shape;
+
+    private readonly Tape<T> tape = new(1 << 16);
 
     public VelocityDynamics(IVelocityField<T> field, int batch)
     {
