@@ -26,12 +26,14 @@ internal static class BenchMemoryExample
     private const int Batch = 256, Width = 64;
     private const string ResultPrefix = "W4RESULT";
 
-    /// <summary>The strategies by name; Adjoint and Reversible (with the ReversibleHeun solver) join here when they land.</summary>
+    /// <summary>The strategies by name (Reversible runs its own reversible Heun solver on the same grid).</summary>
     private static readonly Dictionary<string, Func<int, ISensitivity>> Strategies = new(StringComparer.Ordinal)
     {
         ["backprop"] = _ => new Backprop(),
         ["checkpointed"] = _ => new Checkpointed(),
         ["checkpointed-budget"] = budget => new Checkpointed { Budget = budget },
+        ["adjoint"] = _ => new Adjoint(),
+        ["reversible"] = _ => new Reversible(),
     };
 
     public static Command Command(AppEnvironment environment)
@@ -170,7 +172,9 @@ internal static class BenchMemoryExample
     private static (double Loss, long Forward, long Backward) Gradient(MlpDynamics<float> f, float[] y0, int steps, ISensitivity sensitivity)
     {
         var tape = new Tape<float>();
-        var options = new SolveOptions { Method = Tableaus.ThreeEighths, StepSize = new FixedStep(1.0 / steps) };
+        var options = sensitivity is Reversible
+            ? new SolveOptions { StepSize = new FixedStep(1.0 / steps) }
+            : new SolveOptions { Method = Tableaus.ThreeEighths, StepSize = new FixedStep(1.0 / steps) };
         var solve = OdeLayer.Solve(tape, f, tape.Variable(y0, new Shape(Batch, 2)), SaveAt.End(0, 1), options, sensitivity);
         var loss = Ops.Sum(Ops.Square(solve.Final));
         f.Parameters.ZeroGradients();
