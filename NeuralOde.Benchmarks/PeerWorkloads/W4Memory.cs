@@ -34,13 +34,13 @@ internal sealed class W4Memory : IPeerWorkload
         }
     }
 
-    internal static readonly string[] StrategyNames = ["backprop", "adjoint", "checkpointed", "checkpointed-budget32", "reversible"];
+    internal static readonly string[] StrategyNames = ["backprop", "adjoint", "checkpointed", "checkpointed-budget128", "reversible"];
 
     internal static ISensitivity Strategy(string mode) => mode switch
     {
         "backprop" => new Backprop(),
         "checkpointed" => new Checkpointed(),
-        "checkpointed-budget32" => new Checkpointed { Budget = 32 },
+        "checkpointed-budget128" => new Checkpointed { Budget = 128 },
         "adjoint" => new Adjoint(),
         "reversible" => new Reversible(),
         _ => throw new ArgumentException($"Unknown W4 mode '{mode}'. Known: {string.Join(", ", StrategyNames)}.", nameof(mode)),
