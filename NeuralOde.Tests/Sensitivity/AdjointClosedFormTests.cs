@@ -20,7 +20,7 @@ public class AdjointClosedFormTests
     public void ScalarGrowth_GradientsMatchTheClosedForm(double t0, double t1)
     {
         const double theta = 0.7, z0 = 1.3;
-        var f = new ScalarGrowthDynamics(theta);
+        var f = new ScalarGrowth(theta);
         var run = AdjointRun<double>.Run(new Adjoint(), f, [z0], SaveAt.Times(t0, t1), Tight, output => [0.0, 1.0]);
 
         double span = t1 - t0, zT = z0 * Math.Exp(theta * span);
@@ -39,7 +39,7 @@ public class AdjointClosedFormTests
     {
         // L = z(t1) + 2·z(t2) with z(t) = z0·e^{θ(t − t0)}.
         const double theta = -0.4, z0 = 0.9;
-        var f = new ScalarGrowthDynamics(theta);
+        var f = new ScalarGrowth(theta);
         var adjoint = new Adjoint { TorchdiffeqCompatible = torchdiffeqCompatible };
         var run = AdjointRun<double>.Run(adjoint, f, [z0], SaveAt.Times(t0, t1, t2), Tight, output => [0.0, 1.0, 2.0]);
 

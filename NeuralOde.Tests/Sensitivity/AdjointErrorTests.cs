@@ -12,10 +12,10 @@ public class AdjointErrorTests
     public void Backward_ThrowsArgumentExceptionNamingANaNCotangent()
     {
         var gradient = new AdjointGradient<double>(new Adjoint());
-        var f = new ScalarGrowthDynamics(0.5);
+        var f = new ScalarGrowth(0.5);
         var output = new double[2];
         gradient.Forward(f, [1.0], SaveAt.Times(0, 1), new SolveOptions(), output);
-        var ex = Assert.Throws<ArgumentException>(() => gradient.Backward([0.0, double.NaN], new double[1], new double[1], new double[2]));
+        var ex = Assert.Throws<ArgumentException>(() => gradient.Backward([0.0, double.NaN], new double[1], new double[f.Parameters.Length], new double[2]));
         Assert.That(ex!.ParamName, Is.EqualTo("outputCotangent"));
         Assert.That(ex.Message, Does.Contain("outputCotangent[1]").And.Contain("NaN"));
     }
@@ -23,7 +23,7 @@ public class AdjointErrorTests
     [Test]
     public void Backward_ThrowsOdeSolverExceptionWhenTheAdjointExhaustsMaxSteps()
     {
-        var f = new ScalarGrowthDynamics(0.5);
+        var f = new ScalarGrowth(0.5);
         var options = new SolveOptions { RelativeTolerance = 1e-10, AbsoluteTolerance = 1e-12 };
         var ex = Assert.Throws<OdeSolverException>(() =>
             AdjointRun<double>.Run(new Adjoint { MaxSteps = 3 }, f, [1.0], SaveAt.End(0, 10), options, output => [1.0]));

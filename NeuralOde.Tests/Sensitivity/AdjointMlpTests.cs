@@ -90,7 +90,7 @@ public class AdjointMlpTests
     public void Seminorm_TorchdiffeqCompatible_TakesNoMoreBackwardEvaluationsOnW1()
     {
         var w1 = PeerFixture.Load("w1");
-        var f = new SpiralAdjointDynamics<double>(w1, 20);
+        var f = SpiralNetwork<double>.FromFixture(w1, 20);
         long Nfe(bool seminorm) => AdjointRun<double>.Run(new Adjoint { TorchdiffeqCompatible = true, Seminorm = seminorm }, f, w1.Array<double>("batch_y0"),
             SaveAt.Times(w1.Array<double>("batch_t")), SolveOptions.Torchdiffeq(1e-7, 1e-9), pred => [.. pred.Select(x => 1.0 / pred.Length)]).Backward.FunctionEvaluations;
         long full = Nfe(false), semi = Nfe(true);

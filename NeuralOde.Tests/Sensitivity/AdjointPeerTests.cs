@@ -32,7 +32,7 @@ public class AdjointPeerTests
         var w1 = PeerFixture.Load("w1");
         JsonElement expected = w1.Expected(mode);
         const int batch = 20, times = 10;
-        var f = new SpiralAdjointDynamics<T>(w1, batch);
+        var f = SpiralNetwork<T>.FromFixture(w1, batch);
         T[] target = w1.Array<T>("batch_y");
         double loss = 0;
         T count = T.CreateTruncating(times * batch * 2);
@@ -75,7 +75,7 @@ public class AdjointPeerTests
         var w4 = PeerFixture.Load("w4");
         JsonElement expected = w4.Expected(mode);
         var network = Mlp.Create<T>(2, [64, 64], 2, Activation.Tanh, TimeInput.None, seed: 0);
-        AdjointFixtures.LoadParameters(w4, network.Parameters);
+        PeerModels.LoadWeights(network.Parameters, w4);
         var f = new MlpDynamics<T>(network, batchSize: 256);
         var options = new SolveOptions { Method = Tableaus.ThreeEighths, StepSize = new FixedStep(1.0 / steps) };
         double loss = 0;
