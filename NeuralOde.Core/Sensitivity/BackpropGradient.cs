@@ -67,7 +67,11 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
     protected override void OnAcceptedStep(int step, ReadOnlySpan<T> startState)
     {
         attemptOpen = false;
-        if (step == 0) initial = startState.ToArray();
+        if (step == 0)
+        {
+            if (initial.Length != startState.Length) initial = new T[startState.Length];
+            startState.CopyTo(initial);
+        }
         int s = Recorder.Tableau.Stages;
         int evaluated = Recorder.Count - attemptStart;
         int first = Recorder.Count;

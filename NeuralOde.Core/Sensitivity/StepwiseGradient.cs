@@ -102,7 +102,10 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
             if (interior && NeedsEndDerivative) OnInteriorOutputs(k, integrator.StepEndState);
             integrator.Commit(tNew, restart: false);
         }
-        outputValues = output[..(outputs.Count * n)].ToArray();
+        // Kept for the time gradients; the buffer is reused across iterations.
+        int saved = outputs.Count * n;
+        if (outputValues.Length != saved) outputValues = new T[saved];
+        output[..saved].CopyTo(outputValues);
         return integrator.Stats;
     }
 
