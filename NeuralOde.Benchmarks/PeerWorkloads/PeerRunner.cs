@@ -6,12 +6,12 @@ using System.Text.Json;
 namespace NeuralOde.Benchmarks.PeerWorkloads;
 
 /// <summary>
-/// <c>peer [--quick] [--json PATH] [--only W4,W6]</c>: runs the peer workloads and prints one markdown table (and, with
+/// <c>peer [--quick] [--json PATH] [--only W4,W6]</c> (names as in the workloads' titles, e.g. W2, W3, training): runs the peer workloads and prints one markdown table (and, with
 /// --json, the same rows as a JSON array).
 /// </summary>
 internal static class PeerRunner
 {
-    private static readonly IPeerWorkload[] Workloads = [new W1Spiral(), new W23Cnf(), new W4Memory(), new W5Lorenz(), new W6MlpThroughput()];
+    private static readonly IPeerWorkload[] Workloads = [new W1Spiral(), new W23Cnf(), new W23Training(), new W4Memory(), new W5Lorenz(), new W6MlpThroughput()];
 
     public static int Run(string[] args)
     {
@@ -19,7 +19,7 @@ internal static class PeerRunner
         string? json = ValueOf(args, "--json");
         var only = ValueOf(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var rows = new List<PeerResult>();
-        foreach (var workload in Workloads.Where(w => only is null || only.Any(o => w.Name.Split('/').Contains(o, StringComparer.OrdinalIgnoreCase))))
+        foreach (var workload in Workloads.Where(w => only is null || only.Any(o => w.Name.Split(['/', ' ']).Contains(o, StringComparer.OrdinalIgnoreCase))))
         {
             Console.Error.WriteLine($"running {workload.Name}{(quick ? " (quick)" : "")} …");
             rows.AddRange(workload.Run(quick));

@@ -9,8 +9,8 @@ namespace NeuralOde.Benchmarks.PeerWorkloads;
 /// <summary>
 /// W2 (exact-trace CNF on circles, t = 10 → 0, base N(0, 0.1·I)) and W3 (FFJORD's Hutchinson estimator on 8 Gaussians,
 /// t = 0 → 0.5, base N(0, I)): the fixed-work runs from the fixtures' weights, batch and noise, one forward + backward
-/// each, backprop and the torchdiffeq-compatible adjoint; median over repeats. (The held-out-NLL training runs of these
-/// workloads are not part of this runner yet.)
+/// each, backprop and the torchdiffeq-compatible adjoint; median over repeats. The training runs with held-out NLL are
+/// <see cref="W23Training"/>.
 /// </summary>
 internal sealed class W23Cnf : IPeerWorkload
 {
