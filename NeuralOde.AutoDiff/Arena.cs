@@ -44,7 +44,7 @@ internal sealed class Arena<T>
             // Grow geometrically (up to 2^24 elements a block), so a tape that records a long solve makes few large
             // allocations rather than thousands of chunk-sized ones.
             int size = Math.Max(Math.Max(ChunkLength, length), (int)Math.Min(reserved, MaxGrowthLength));
-            chunks.Add(GC.AllocateUninitializedArray<T>(size));
+            chunks.Add(HugePages.Allocate<T>(size));
             reserved += size;
         }
         current = next;
