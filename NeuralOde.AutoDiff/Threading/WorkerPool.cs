@@ -44,6 +44,9 @@ public sealed class WorkerPool : IDisposable
             threads[w] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"NeuralOde worker {w + 1}" };
             threads[w].Start();
         }
+        // ManualResetEventSlim creates its lock object the first time a waiter has to block; on a busy machine that
+        // could happen in a warm Run and allocate. Waiting once here (it times out) creates it up front.
+        if (workerCount > 0) allDone.Wait(1);
     }
 
     /// <summary>The number of threads that take part in a run: the workers and the caller.</summary>
