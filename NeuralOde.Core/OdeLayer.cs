@@ -89,6 +89,7 @@ public static class OdeLayer
             Backprop => new BackpropGradient<T>(shape),
             Checkpointed c => new CheckpointedGradient<T>(shape, c.Budget),
             Reversible => Reversible.CreateGradient<T>(),
+            ReversibleRungeKutta r => r.CreateGradient<T>(shape),
             Adjoint a => a.CreateGradient<T>(),
             _ => throw new ArgumentException($"The sensitivity {sensitivity.GetType().Name} is not supported by OdeLayer.", nameof(sensitivity)),
         };

@@ -34,7 +34,7 @@ internal sealed class W4Memory : IPeerWorkload
         }
     }
 
-    internal static readonly string[] StrategyNames = ["backprop", "adjoint", "checkpointed", "checkpointed-budget128", "reversible"];
+    internal static readonly string[] StrategyNames = ["backprop", "adjoint", "checkpointed", "checkpointed-budget128", "reversible", "reversible-rk"];
 
     internal static ISensitivity Strategy(string mode) => mode switch
     {
@@ -43,6 +43,7 @@ internal sealed class W4Memory : IPeerWorkload
         "checkpointed-budget128" => new Checkpointed { Budget = 128 },
         "adjoint" => new Adjoint(),
         "reversible" => new Reversible(),
+        "reversible-rk" => new ReversibleRungeKutta(),
         _ => throw new ArgumentException($"Unknown W4 mode '{mode}'. Known: {string.Join(", ", StrategyNames)}.", nameof(mode)),
     };
 

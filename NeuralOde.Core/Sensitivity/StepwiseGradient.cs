@@ -202,7 +202,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
     }
 
     /// <summary>Arena blocks of a few states' worth of activations, at least 64 Ki elements.</summary>
-    private static int ChunkLength(int n) => Math.Max(1 << 16, Math.Min(1 << 22, 64 * n));
+    internal static int ChunkLength(int n) => Math.Max(1 << 16, Math.Min(1 << 22, 64 * n));
 
     /// <summary>Whether interior outputs need the step's end derivative f(t1, y1) recorded (cubic Hermite, not FSAL).</summary>
     private bool NeedsEndDerivative => !Options.Method.HasDenseOutput && !Options.Method.IsFsal;

@@ -12,10 +12,15 @@ internal static class Sensitivities
         ["adjoint"] = () => new Adjoint(),
     };
 
-    /// <summary>The same, plus Reversible, for examples whose solve runs with fixed steps (the reversible Heun solver).</summary>
+    /// <summary>
+    /// The same, plus the reversible strategies, for examples that pick a solve to suit them: Reversible (fixed
+    /// reversible-Heun steps) and ReversibleRungeKutta (McCallum–Foster around the example's own method, landing on the
+    /// end time rather than stepping past it).
+    /// </summary>
     public static readonly IReadOnlyDictionary<string, Func<ISensitivity>> WithReversible = new Dictionary<string, Func<ISensitivity>>(ByName, StringComparer.Ordinal)
     {
         ["reversible"] = () => new Reversible(),
+        ["reversible-rk"] = () => new ReversibleRungeKutta(),
     };
 
     public static string[] Names => [.. ByName.Keys];

@@ -26,7 +26,7 @@ internal static class BenchMemoryExample
     private const int Batch = 256, Width = 64;
     private const string ResultPrefix = "W4RESULT";
 
-    /// <summary>The strategies by name (Reversible runs its own reversible Heun solver on the same grid).</summary>
+    /// <summary>The strategies by name (Reversible runs its own reversible Heun solver on the same grid; reversible-rk wraps the same 3/8-rule RK4, two base steps a step).</summary>
     private static readonly Dictionary<string, Func<int, ISensitivity>> Strategies = new(StringComparer.Ordinal)
     {
         ["backprop"] = _ => new Backprop(),
@@ -34,6 +34,7 @@ internal static class BenchMemoryExample
         ["checkpointed-budget"] = budget => new Checkpointed { Budget = budget },
         ["adjoint"] = _ => new Adjoint(),
         ["reversible"] = _ => new Reversible(),
+        ["reversible-rk"] = _ => new ReversibleRungeKutta(),
     };
 
     public static Command Command(AppEnvironment environment)

@@ -33,7 +33,7 @@ internal static class CnfExample
         string[] datasets = [.. Toy2D.All.Select(Name)];
         var dataset = Options.Choice("--dataset", "The 2-D toy density.", "8gaussians", datasets);
         var divergence = Options.Choice("--divergence", "How the trace of ∂f/∂z is computed.", "exact", "exact", "hutchinson");
-        var sensitivity = Options.Choice("--sensitivity", "How gradients flow through the solve (reversible runs fixed reversible-Heun steps).", "backprop", [.. Sensitivities.WithReversible.Keys]);
+        var sensitivity = Options.Choice("--sensitivity", "How gradients flow through the solve (reversible runs fixed reversible-Heun steps; reversible-rk wraps Dormand–Prince).", "backprop", [.. Sensitivities.WithReversible.Keys]);
         var batch = Options.Positive("--batch", "Samples per training batch.", 256);
         var learningRate = Options.Positive("--lr", "Adam learning rate.", 5e-3);
         var command = new Command("cnf", "Train a continuous normalizing flow (FFJORD) on a 2-D toy density; plot samples, density and loss.");
@@ -66,9 +66,12 @@ internal static class CnfExample
         int iterations = context.IterationsOr(1000, 3);
         if (context.Smoke) batchSize = Math.Min(batchSize, 64);
         var sensitivity = Sensitivities.WithReversible[sensitivityName]();
-        var solver = sensitivity is Reversible
-            ? new SolveOptions { StepSize = new FixedStep(0.5 / 40) }
-            : SolveOptions.Torchdiffeq(1e-4, 1e-4);
+        var solver = sensitivity switch
+        {
+            Reversible => new SolveOptions { StepSize = new FixedStep(0.5 / 40) },
+            ReversibleRungeKutta => SolveOptions.Torchdiffeq(1e-4, 1e-4) with { StepPastEnd = false },
+            _ => SolveOptions.Torchdiffeq(1e-4, 1e-4),
+        };
         var network = Mlp.Create<float>(2, context.Smoke ? [8] : [32, 32, 32], 2, Activation.Tanh, TimeInput.ConcatSquash, context.Seed);
         Divergence divergence = hutchinson ? new HutchinsonDivergence(ProbeNoise.Rademacher) : Divergence.Exact;
         var cnf = new Cnf<float>(new MlpVelocityField<float>(network), new CnfOptions { EndTime = 0.5, TrainingDivergence = divergence, Solver = solver });

@@ -8,6 +8,7 @@ public sealed class ExampleSmokeTests
     [TestCase("hutchinson", "adjoint")]
     [TestCase("exact", "checkpointed")]
     [TestCase("hutchinson", "reversible")]
+    [TestCase("exact", "reversible-rk")]
     public void Cnf_RunsInSmokeModeAndWritesItsPlots(string divergence, string sensitivity)
     {
         using var run = new ExampleRun();
