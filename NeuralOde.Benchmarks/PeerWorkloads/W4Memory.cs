@@ -67,7 +67,7 @@ internal sealed class W4Memory : IPeerWorkload
         }
     }
 
-    private sealed record ChildResult(double Seconds, long GrowthBytes, double Loss, double GradNorm, long NfeF, long NfeB, long TapeBytes);
+    private sealed record ChildResult(double Seconds, long GrowthBytes, double Loss, double GradNorm, long NfeF, long NfeB, long TapeBytes, long AllocatedBytes);
 
     private static ChildResult RunChild(string mode, int steps)
     {
@@ -122,12 +122,14 @@ internal sealed class W4Memory : IPeerWorkload
         GC.WaitForPendingFinalizers();
         GC.Collect();
         long before = ReadStatus("VmRSS");
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         long clock = Stopwatch.GetTimestamp();
         var (lossValue, node) = ForwardBackward(steps);
         double seconds = Stopwatch.GetElapsedTime(clock).TotalSeconds;
         long peak = ReadStatus("VmHWM");
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         double norm = Math.Sqrt(network.Parameters.Gradients.ToArray().Sum(g => (double)g * g));
-        var result = new ChildResult(seconds, peak - before, lossValue, norm, node.ForwardStats.FunctionEvaluations, node.BackwardStats?.FunctionEvaluations ?? 0, tape.BytesReserved);
+        var result = new ChildResult(seconds, peak - before, lossValue, norm, node.ForwardStats.FunctionEvaluations, node.BackwardStats?.FunctionEvaluations ?? 0, tape.BytesReserved, allocated);
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
     }
