@@ -46,10 +46,28 @@ internal sealed class W4Memory : IPeerWorkload
         _ => throw new ArgumentException($"Unknown W4 mode '{mode}'. Known: {string.Join(", ", StrategyNames)}.", nameof(mode)),
     };
 
-    public IEnumerable<PeerResult> Run(bool quick)
+    public IEnumerable<PeerResult> Run(bool quick) => Run(Cases(quick), quick);
+
+    /// <summary>Parses <c>mode:N,mode:N</c> (e.g. <c>checkpointed-budget128:10,checkpointed-budget128:10000</c>).</summary>
+    /// <exception cref="ArgumentException">A case is not mode:N with a known mode and N ≥ 1.</exception>
+    internal static List<(string Mode, int Steps)> ParseCases(string text)
+    {
+        var cases = new List<(string, int)>();
+        foreach (string item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string[] parts = item.Split(':');
+            if (parts.Length != 2 || !StrategyNames.Contains(parts[0]) || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int n) || n < 1)
+                throw new ArgumentException($"A W4 case is mode:N with mode one of {string.Join(", ", StrategyNames)} and N ≥ 1, got '{item}'.", nameof(text));
+            cases.Add((parts[0], n));
+        }
+        return cases;
+    }
+
+    /// <summary>Measures the given cases, each in <c>quick ? 1 : 5</c> fresh processes (the median growth is reported).</summary>
+    internal IEnumerable<PeerResult> Run(IEnumerable<(string Mode, int Steps)> cases, bool quick)
     {
         int processes = quick ? 1 : 5;
-        foreach (var (mode, steps) in Cases(quick))
+        foreach (var (mode, steps) in cases)
         {
             var runs = Enumerable.Range(0, processes).Select(_ => RunChild(mode, steps)).ToList();
             yield return new PeerResult
