@@ -24,6 +24,7 @@ public class StepLogTests
 
         Assert.That(log.Count, Is.EqualTo(steps.Count));
         Assert.That(log.RunCount, Is.LessThanOrEqualTo(2));
+        Assert.That(log.BytesHeld, Is.LessThanOrEqualTo(4 * 24), "a list of at most four 24-byte runs");
         AssertReadsBack(log, steps);
     }
 
