@@ -6,8 +6,9 @@ using System.Text.Json;
 namespace NeuralOde.Benchmarks.PeerWorkloads;
 
 /// <summary>
-/// <c>peer [--quick] [--json PATH] [--only W4,W6]</c> (names as in the workloads' titles, e.g. W2, W3, training): runs the peer workloads and prints one markdown table (and, with
-/// --json, the same rows as a JSON array).
+/// <c>peer [--quick] [--json PATH] [--only W4,W6] [--w4-cases mode:N,…]</c>: runs the peer workloads (--only takes
+/// names as in the workloads' titles, e.g. W2, W3, training) and prints one markdown table (and, with --json, the same
+/// rows as a JSON array). --w4-cases runs only those W4 memory cases.
 /// </summary>
 internal static class PeerRunner
 {
@@ -19,10 +20,18 @@ internal static class PeerRunner
         string? json = ValueOf(args, "--json");
         var only = ValueOf(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var rows = new List<PeerResult>();
-        foreach (var workload in Workloads.Where(w => only is null || only.Any(o => w.Name.Split(['/', ' ']).Contains(o, StringComparer.OrdinalIgnoreCase))))
+        if (ValueOf(args, "--w4-cases") is { } w4Cases)
         {
-            Console.Error.WriteLine($"running {workload.Name}{(quick ? " (quick)" : "")} …");
-            rows.AddRange(workload.Run(quick));
+            Console.Error.WriteLine($"running W4 cases {w4Cases}{(quick ? " (quick)" : "")} …");
+            rows.AddRange(new W4Memory().Run(W4Memory.ParseCases(w4Cases), quick));
+        }
+        else
+        {
+            foreach (var workload in Workloads.Where(w => only is null || only.Any(o => w.Name.Split(['/', ' ']).Contains(o, StringComparer.OrdinalIgnoreCase))))
+            {
+                Console.Error.WriteLine($"running {workload.Name}{(quick ? " (quick)" : "")} …");
+                rows.AddRange(workload.Run(quick));
+            }
         }
         Console.WriteLine(Table(rows));
         if (json is not null)

@@ -47,10 +47,28 @@ internal sealed class W4Memory : IPeerWorkload
         _ => throw new ArgumentException($"Unknown W4 mode '{mode}'. Known: {string.Join(", ", StrategyNames)}.", nameof(mode)),
     };
 
-    public IEnumerable<PeerResult> Run(bool quick)
+    public IEnumerable<PeerResult> Run(bool quick) => Run(Cases(quick), quick);
+
+    /// <summary>Parses <c>mode:N,mode:N</c> (e.g. <c>checkpointed-budget128:10,checkpointed-budget128:10000</c>).</summary>
+    /// <exception cref="ArgumentException">A case is not mode:N with a known mode and N ≥ 1.</exception>
+    internal static List<(string Mode, int Steps)> ParseCases(string text)
+    {
+        var cases = new List<(string, int)>();
+        foreach (string item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string[] parts = item.Split(':');
+            if (parts.Length != 2 || !StrategyNames.Contains(parts[0]) || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int n) || n < 1)
+                throw new ArgumentException($"A W4 case is mode:N with mode one of {string.Join(", ", StrategyNames)} and N ≥ 1, got '{item}'.", nameof(text));
+            cases.Add((parts[0], n));
+        }
+        return cases;
+    }
+
+    /// <summary>Measures the given cases, each in <c>quick ? 1 : 5</c> fresh processes (the median growth is reported).</summary>
+    internal IEnumerable<PeerResult> Run(IEnumerable<(string Mode, int Steps)> cases, bool quick)
     {
         int processes = quick ? 1 : 5;
-        foreach (var (mode, steps) in Cases(quick))
+        foreach (var (mode, steps) in cases)
         {
             var runs = Enumerable.Range(0, processes).Select(_ => RunChild(mode, steps)).ToList();
             yield return new PeerResult
@@ -68,7 +86,7 @@ internal sealed class W4Memory : IPeerWorkload
         }
     }
 
-    private sealed record ChildResult(double Seconds, long GrowthBytes, double Loss, double GradNorm, long NfeF, long NfeB, long TapeBytes);
+    private sealed record ChildResult(double Seconds, long GrowthBytes, double Loss, double GradNorm, long NfeF, long NfeB, long TapeBytes, long AllocatedBytes);
 
     private static ChildResult RunChild(string mode, int steps)
     {
@@ -123,12 +141,14 @@ internal sealed class W4Memory : IPeerWorkload
         GC.WaitForPendingFinalizers();
         GC.Collect();
         long before = ReadStatus("VmRSS");
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         long clock = Stopwatch.GetTimestamp();
         var (lossValue, node) = ForwardBackward(steps);
         double seconds = Stopwatch.GetElapsedTime(clock).TotalSeconds;
         long peak = ReadStatus("VmHWM");
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         double norm = Math.Sqrt(network.Parameters.Gradients.ToArray().Sum(g => (double)g * g));
-        var result = new ChildResult(seconds, peak - before, lossValue, norm, node.ForwardStats.FunctionEvaluations, node.BackwardStats?.FunctionEvaluations ?? 0, tape.BytesReserved);
+        var result = new ChildResult(seconds, peak - before, lossValue, norm, node.ForwardStats.FunctionEvaluations, node.BackwardStats?.FunctionEvaluations ?? 0, tape.BytesReserved, allocated);
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
     }

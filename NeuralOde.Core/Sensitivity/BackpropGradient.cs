@@ -14,6 +14,7 @@ namespace NeuralOde.Core.Sensitivity;
 internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T>(stateShape), IDynamics<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    private readonly List<AcceptedStep> steps = [];
     private readonly List<int> firstStages = [];
     private readonly List<int> endRecords = [];
     private T[] initial = [];
@@ -48,6 +49,7 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
     protected override void BeginForward()
     {
         Recorder.Reset();
+        steps.Clear();
         firstStages.Clear();
         endRecords.Clear();
         attemptOpen = false;
@@ -64,8 +66,9 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
         attemptOpen = true;
     }
 
-    protected override void OnAcceptedStep(int step, ReadOnlySpan<T> startState)
+    protected override void OnAcceptedStep(int step, in AcceptedStep info, ReadOnlySpan<T> startState)
     {
+        steps.Add(info);
         attemptOpen = false;
         if (step == 0)
         {
@@ -91,15 +94,19 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
         acceptedAt = Recorder.Count;
     }
 
-    protected override void OnInteriorOutputs(int step, ReadOnlySpan<T> endState)
+    protected override void OnInteriorOutputs(int step, in AcceptedStep info, ReadOnlySpan<T> endState)
     {
         // The step loop evaluated f(t1, y1) for the cubic Hermite interpolation through this class: that record.
         endRecords[step] = Recorder.Count > acceptedAt
             ? Recorder.Count - 1
-            : Recorder.RecordEvaluation(Dynamics, Steps[step].EndTime, endState);
+            : Recorder.RecordEvaluation(Dynamics, info.EndTime, endState);
     }
 
-    protected override int PrepareStep(int step) => firstStages[step];
+    protected override int PrepareStep(int step, out AcceptedStep info)
+    {
+        info = steps[step];
+        return firstStages[step];
+    }
 
     protected override int EndDerivativeRecord(int step) => endRecords[step];
 }

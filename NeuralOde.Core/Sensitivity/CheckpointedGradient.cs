@@ -1,18 +1,28 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using NeuralOde.AutoDiff;
 using NeuralOde.Core.Solvers;
 
 namespace NeuralOde.Core.Sensitivity;
 
 /// <summary>Checkpointed: keeps accepted steps' start states (all, or at most a budget) and re-records one step at a time.</summary>
+/// <remarks>
+/// Per checkpoint it holds the start state (n elements), the step's index and its start time. The steps themselves
+/// live in a run-length <see cref="StepLog"/> (two runs for a fixed-step solve), and a step's start time is recovered
+/// by walking forward from the nearest checkpoint. With a budget k the segment cache holds at most k recomputed
+/// states with their steps; all of it is allocated once per forward and sized by k, not by the step count.
+/// </remarks>
 internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly int? budget;
+    private readonly StepLog log = new();
     private readonly List<int> checkpointSteps = [];
-    private readonly List<bool> interior = [];
+    private readonly List<double> checkpointTimes = [];
+    private readonly List<int> interiorSteps = [];
     private T[] checkpoints = [];
     private T[] segment = [];
+    private AcceptedStep[] segmentSteps = [];
     private T[] y1 = [];
     private int segmentStart = -1, segmentLength;
     private int spacing = 1;
@@ -30,6 +40,18 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
     /// <summary>The most checkpoints held at once during the last forward.</summary>
     public int MaxCheckpointsHeld { get; private set; }
 
+    /// <summary>
+    /// Bytes the checkpoint store holds after the last forward and backward: checkpoint states, their steps and
+    /// times, the segment cache, the step log and the list of steps with interior outputs (capacities, not lengths).
+    /// </summary>
+    public long StoreBytes =>
+        (long)(checkpoints.Length + segment.Length) * Unsafe.SizeOf<T>()
+        + (long)segmentSteps.Length * Unsafe.SizeOf<AcceptedStep>()
+        + (long)checkpointSteps.Capacity * sizeof(int)
+        + (long)checkpointTimes.Capacity * sizeof(double)
+        + (long)interiorSteps.Capacity * sizeof(int)
+        + log.BytesHeld;
+
     protected override ReadOnlySpan<T> InitialState => checkpoints.AsSpan(0, StateShape.Length);
 
     protected override long RecomputedEvaluations => recomputedEvaluations;
@@ -39,8 +61,10 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
     protected override void BeginForward()
     {
         int n = StateShape.Length;
+        log.Clear();
         checkpointSteps.Clear();
-        interior.Clear();
+        checkpointTimes.Clear();
+        interiorSteps.Clear();
         spacing = 1;
         segmentStart = -1;
         MaxCheckpointsHeld = 0;
@@ -55,12 +79,15 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
         {
             checkpoints = new T[k * n];
             segment = new T[k * n];
+            segmentSteps = new AcceptedStep[k];
+            checkpointSteps.Capacity = k;
+            checkpointTimes.Capacity = k;
         }
     }
 
-    protected override void OnAcceptedStep(int step, ReadOnlySpan<T> startState)
+    protected override void OnAcceptedStep(int step, in AcceptedStep info, ReadOnlySpan<T> startState)
     {
-        interior.Add(false);
+        log.Add(info);
         int n = StateShape.Length;
         if (budget is int k)
         {
@@ -73,9 +100,11 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
                 {
                     if (checkpointSteps[c] % (2 * spacing) != 0) continue;
                     checkpoints.AsSpan(c * n, n).CopyTo(checkpoints.AsSpan(kept * n, n));
+                    checkpointTimes[kept] = checkpointTimes[c];
                     checkpointSteps[kept++] = checkpointSteps[c];
                 }
                 checkpointSteps.RemoveRange(kept, checkpointSteps.Count - kept);
+                checkpointTimes.RemoveRange(kept, checkpointTimes.Count - kept);
                 spacing *= 2;
                 if (step % spacing != 0) return;
             }
@@ -86,20 +115,21 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
         }
         startState.CopyTo(checkpoints.AsSpan(checkpointSteps.Count * n, n));
         checkpointSteps.Add(step);
+        checkpointTimes.Add(info.Time);
         MaxCheckpointsHeld = Math.Max(MaxCheckpointsHeld, checkpointSteps.Count);
     }
 
-    protected override void OnInteriorOutputs(int step, ReadOnlySpan<T> endState) => interior[step] = true;
+    protected override void OnInteriorOutputs(int step, in AcceptedStep info, ReadOnlySpan<T> endState) => interiorSteps.Add(step);
 
-    protected override int PrepareStep(int step)
+    protected override int PrepareStep(int step, out AcceptedStep info)
     {
-        var info = Steps[step];
+        ReadOnlySpan<T> start = StartState(step, out info);
         Recorder.Reset();
-        int first = Recorder.RecordStep(Dynamics, info.Time, info.StepSize, StartState(step), -1, info.EndStageBeforeStepEnd, y1);
+        int first = Recorder.RecordStep(Dynamics, info.Time, info.StepSize, start, -1, info.EndStageBeforeStepEnd, y1);
         recomputedEvaluations += Recorder.Count;
         recomputedSteps++;
         endRecord = -1;
-        if (interior[step] && !Recorder.Tableau.HasDenseOutput && !Recorder.Tableau.IsFsal)
+        if (!Recorder.Tableau.HasDenseOutput && !Recorder.Tableau.IsFsal && interiorSteps.BinarySearch(step) >= 0)
         {
             endRecord = Recorder.RecordEvaluation(Dynamics, info.EndTime, y1);
             recomputedEvaluations++;
@@ -109,42 +139,63 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
 
     protected override int EndDerivativeRecord(int step) => endRecord;
 
-    /// <summary>The start state of step k: a checkpoint, or recomputed forward from the nearest earlier one.</summary>
-    private ReadOnlySpan<T> StartState(int step)
+    /// <summary>The start state of step k and the step: a checkpoint, or recomputed forward from the nearest earlier one.</summary>
+    private ReadOnlySpan<T> StartState(int step, out AcceptedStep info)
     {
         int n = StateShape.Length;
         int c = checkpointSteps.BinarySearch(step);
-        if (c >= 0) return checkpoints.AsSpan(c * n, n);
+        if (c >= 0)
+        {
+            info = log.Read(step, checkpointTimes[c]);
+            return checkpoints.AsSpan(c * n, n);
+        }
         c = ~c - 1;
         int from = checkpointSteps[c];
-        if (segmentStart == from && step - from < segmentLength) return segment.AsSpan((step - from) * n, n);
+        if (segmentStart == from && step - from < segmentLength)
+        {
+            info = segmentSteps[step - from];
+            return segment.AsSpan((step - from) * n, n);
+        }
 
         // Recompute the segment from checkpoint c, caching as many of its states as the budget allows.
         int cacheable = budget ?? int.MaxValue;
-        int end = c + 1 < checkpointSteps.Count ? checkpointSteps[c + 1] : Steps.Count;
+        int end = c + 1 < checkpointSteps.Count ? checkpointSteps[c + 1] : StepCount;
         int length = Math.Min(end - from, cacheable);
         if (step - from >= length) length = 0;
         engine ??= new ExplicitRungeKutta<T>(Options.Method, n) { TorchdiffeqStageTimes = Options.TorchdiffeqStageTimes };
         ReadOnlySpan<T> state = checkpoints.AsSpan(c * n, n);
+        var current = log.Read(from, checkpointTimes[c]);
         if (length > 0)
         {
             if (segment.Length < length * n) segment = new T[length * n];
+            if (segmentSteps.Length < length) segmentSteps = new AcceptedStep[length];
             segmentStart = from;
             segmentLength = length;
             state.CopyTo(segment.AsSpan(0, n));
-            for (int k = from; k < from + length - 1; k++) PlainStep(k, segment.AsSpan((k - from) * n, n), segment.AsSpan((k - from + 1) * n, n));
+            segmentSteps[0] = current;
+            for (int j = 1; j < length; j++)
+            {
+                PlainStep(current, segment.AsSpan((j - 1) * n, n), segment.AsSpan(j * n, n));
+                current = log.Read(from + j, current.EndTime);
+                segmentSteps[j] = current;
+            }
+            info = segmentSteps[step - from];
             return segment.AsSpan((step - from) * n, n);
         }
 
         // The segment is longer than the budget: step forward from the checkpoint each time (quadratic, bounded memory).
         state.CopyTo(y1);
-        for (int k = from; k < step; k++) PlainStep(k, y1, y1);
+        for (int k = from; k < step; k++)
+        {
+            PlainStep(current, y1, y1);
+            current = log.Read(k + 1, current.EndTime);
+        }
+        info = current;
         return y1;
     }
 
-    private void PlainStep(int k, ReadOnlySpan<T> start, Span<T> end)
+    private void PlainStep(in AcceptedStep info, ReadOnlySpan<T> start, Span<T> end)
     {
-        var info = Steps[k];
         engine!.EndStageBeforeStepEnd = info.EndStageBeforeStepEnd;
         long before = engine.FunctionEvaluations;
         engine.Step(Dynamics, info.Time, info.StepSize, start, default, end, default);

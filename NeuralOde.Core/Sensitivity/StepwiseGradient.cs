@@ -15,9 +15,6 @@ namespace NeuralOde.Core.Sensitivity;
 internal abstract class StepwiseGradient<T> : ISolveGradient<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>One accepted step of the last forward.</summary>
-    protected readonly record struct StepInfo(double Time, double StepSize, double EndTime, bool EndStageBeforeStepEnd);
-
     /// <summary>One saved output of the last forward: the step it was served from (−1: the initial state) and how.</summary>
     private readonly record struct OutputInfo(int Step, double Time, bool AtStepEnd);
 
@@ -39,7 +36,8 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
 
     protected StepRecorder<T> Recorder { get; private set; } = null!;
 
-    protected List<StepInfo> Steps { get; } = [];
+    /// <summary>The number of accepted steps of the last forward (the subclass keeps what it needs of each).</summary>
+    protected int StepCount { get; private set; }
 
     private double[] times = [];
     private int firstSaved;
@@ -63,7 +61,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
         }
         times = saveAt.TimesArray;
         firstSaved = saveAt.FirstSavedIndex;
-        Steps.Clear();
+        StepCount = 0;
         outputs.Clear();
         BeginForward();
 
@@ -81,10 +79,9 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
         {
             failure = integrator.Advance(out double tNew, out double failedStep);
             if (failure != SolveFailure.None) throw new OdeSolverException(failure, integrator.Time, failedStep, integrator.AttemptedSteps);
-            int k = Steps.Count;
-            var step = new StepInfo(integrator.Time, integrator.Stats.LastStepSize, tNew, integrator.Engine.EndStageBeforeStepEnd);
-            Steps.Add(step);
-            OnAcceptedStep(k, integrator.State);
+            int k = StepCount++;
+            var step = new AcceptedStep(integrator.Time, integrator.Stats.LastStepSize, tNew, integrator.Engine.EndStageBeforeStepEnd);
+            OnAcceptedStep(k, step, integrator.State);
             bool interior = false;
             while (outIndex < times.Length && direction * (times[outIndex] - tNew) <= 0)
             {
@@ -99,7 +96,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
                 }
                 outIndex++;
             }
-            if (interior && NeedsEndDerivative) OnInteriorOutputs(k, integrator.StepEndState);
+            if (interior && NeedsEndDerivative) OnInteriorOutputs(k, step, integrator.StepEndState);
             integrator.Commit(tNew, restart: false);
         }
         // Kept for the time gradients; the buffer is reused across iterations.
@@ -127,10 +124,9 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
         int o = outputs.Count - 1;
         long evaluationsBefore = RecomputedEvaluations;
         long vjpsBefore = Recorder.VjpCount;
-        for (int k = Steps.Count - 1; k >= 0; k--)
+        for (int k = StepCount - 1; k >= 0; k--)
         {
-            var step = Steps[k];
-            int firstStage = PrepareStep(k);
+            int firstStage = PrepareStep(k, out var step);
             var kBar = Recorder.ClearedStageCotangents();
             Array.Clear(extraY0);
             for (; o >= 0 && outputs[o].Step == k; o--)
@@ -177,7 +173,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
 
         yBar.CopyTo(gradY0);
         TensorPrimitives.Add(gradTheta, thetaBar, gradTheta);
-        return new GradientStats(RecomputedEvaluations - evaluationsBefore, Recorder.VjpCount - vjpsBefore, RecomputedStepCount, Steps.Count);
+        return new GradientStats(RecomputedEvaluations - evaluationsBefore, Recorder.VjpCount - vjpsBefore, RecomputedStepCount, StepCount);
     }
 
     /// <summary>dL/dt_i = ⟨ḡ_i, f(t_i, y_i)⟩ for each saved time after t0, and dL/dt0 = −⟨a(t0), f(t0, y0)⟩ (a without a saved y(t0)'s cotangent).</summary>
@@ -223,14 +219,14 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
     /// <summary>Called once before the forward's step loop.</summary>
     protected abstract void BeginForward();
 
-    /// <summary>Called for each accepted step with its start state, before its outputs are served.</summary>
-    protected abstract void OnAcceptedStep(int step, ReadOnlySpan<T> startState);
+    /// <summary>Called for each accepted step (steps are numbered from 0 in order) with its start state, before its outputs are served.</summary>
+    protected abstract void OnAcceptedStep(int step, in AcceptedStep info, ReadOnlySpan<T> startState);
 
     /// <summary>Called after step <paramref name="step"/> served an interior output with cubic Hermite interpolation.</summary>
-    protected abstract void OnInteriorOutputs(int step, ReadOnlySpan<T> endState);
+    protected abstract void OnInteriorOutputs(int step, in AcceptedStep info, ReadOnlySpan<T> endState);
 
-    /// <summary>Makes step k's stages available on <see cref="Recorder"/> and returns its first stage record.</summary>
-    protected abstract int PrepareStep(int step);
+    /// <summary>Makes step k's stages available on <see cref="Recorder"/>; returns its first stage record and the step.</summary>
+    protected abstract int PrepareStep(int step, out AcceptedStep info);
 
     /// <summary>The record of f(t1, y1) of step k (only after <see cref="OnInteriorOutputs"/> for it).</summary>
     protected abstract int EndDerivativeRecord(int step);
