@@ -59,14 +59,7 @@ public sealed class Reversible : ISensitivity
             throw new ArgumentException($"The Reversible sensitivity runs its own ReversibleHeun solver and supports no other method, but options.Method = {options.Method}: leave Method unset (another method's steps are not algebraically reversible; use Backprop or Checkpointed with it).", nameof(options));
         if (options.StepSize is not FixedStep)
             throw new ArgumentException($"The Reversible sensitivity needs fixed steps, but options.StepSize is {options.StepSize?.GetType().Name ?? "null"}: set StepSize = new FixedStep(h).", nameof(options));
-        if (options.StepPastEnd)
-            throw new ArgumentException("The Reversible sensitivity lands on every saved time; options.StepPastEnd = true is not supported.", nameof(options));
-        if (options.StepToTimes.Count > 0)
-            throw new ArgumentException($"The Reversible sensitivity does not support StepToTimes (got {options.StepToTimes.Count}); add them as saved times instead.", nameof(options));
-        if (options.JumpTimes.Count > 0)
-            throw new ArgumentException($"The Reversible sensitivity does not support JumpTimes (got {options.JumpTimes.Count}): a jump in f breaks the carried f(t, ŷ).", nameof(options));
-        if (options.DenseOutput)
-            throw new ArgumentException("The Reversible sensitivity keeps O(1) memory and has no dense output; options.DenseOutput = true is not supported.", nameof(options));
+        ReversibleOptionChecks.RefuseNonLandingOptions(options, nameof(Reversible), ": a jump in f breaks the carried f(t, ŷ)", "keeps O(1) memory");
     }
 
     /// <summary>Creates the forward/backward pair for one solve node.</summary>

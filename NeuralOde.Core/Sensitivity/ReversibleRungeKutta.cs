@@ -73,14 +73,7 @@ public sealed class ReversibleRungeKutta : ISensitivity
         ArgumentNullException.ThrowIfNull(options);
         if (options.StepSize is not (FixedStep or PiController))
             throw new ArgumentException($"The ReversibleRungeKutta sensitivity needs a FixedStep or a PiController, not {options.StepSize?.GetType().Name ?? "null"}.", nameof(options));
-        if (options.StepPastEnd)
-            throw new ArgumentException("The ReversibleRungeKutta sensitivity lands on every saved time; options.StepPastEnd = true is not supported.", nameof(options));
-        if (options.StepToTimes.Count > 0)
-            throw new ArgumentException($"The ReversibleRungeKutta sensitivity does not support StepToTimes (got {options.StepToTimes.Count}); add them as saved times instead.", nameof(options));
-        if (options.JumpTimes.Count > 0)
-            throw new ArgumentException($"The ReversibleRungeKutta sensitivity does not support JumpTimes (got {options.JumpTimes.Count}).", nameof(options));
-        if (options.DenseOutput)
-            throw new ArgumentException("The ReversibleRungeKutta sensitivity keeps no stages and has no dense output; options.DenseOutput = true is not supported.", nameof(options));
+        ReversibleOptionChecks.RefuseNonLandingOptions(options, nameof(ReversibleRungeKutta), "", "keeps no stages");
     }
 
     /// <summary>Creates the forward/backward pair for one solve node.</summary>
