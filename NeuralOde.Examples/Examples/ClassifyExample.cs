@@ -25,30 +25,21 @@ internal static class ClassifyExample
     public static Command Command(AppEnvironment environment)
     {
         var common = new CommonOptions("Batches per epoch at most (default: the whole training set; smoke 2).");
-        var data = new Option<string>("--data") { Description = "Folder with the four Fashion-MNIST IDX files (.gz or plain).", DefaultValueFactory = _ => FashionMnist.DefaultFolder };
-        var epochs = Options.Positive("--epochs", "Passes over the training set.", 3);
-        var batch = Options.Positive("--batch", "Training batch size.", 128);
-        var learningRate = Options.Positive("--lr", "Adam learning rate.", 1e-3);
-        var sensitivity = Options.Choice("--sensitivity", "How gradients flow through the solve.", "backprop", Sensitivities.Names);
-        var inputActivation = Options.Choice("--input-activation", "Activation after the input layer (ReLU, as torchdiffeq's ODE-Net ends its downsampling with one).", "relu", "identity", "relu", "tanh");
+        var options = new ClassifyOptions();
         var command = new Command("classify", "An ODE-Net classifier on Fashion-MNIST: input layer, a neural ODE block, a linear classifier; reports test accuracy and NFE per epoch.");
         common.AddTo(command);
-        command.Options.Add(data);
-        command.Options.Add(epochs);
-        command.Options.Add(batch);
-        command.Options.Add(learningRate);
-        command.Options.Add(sensitivity);
-        command.Options.Add(inputActivation);
-        command.SetAction(result => ExampleApp.Guard(environment, () => Run(
-            common.Bind(result, environment), result.GetValue(data)!, result.GetValue(epochs), result.GetValue(batch), result.GetValue(learningRate),
-            Sensitivities.Create(result.GetValue(sensitivity)!), Enum.Parse<Activation>(result.GetValue(inputActivation)!, ignoreCase: true))));
+        options.AddTo(command);
+        command.SetAction(result => ExampleApp.Guard(environment, () => Run(common.Bind(result, environment), options.Bind(result))));
         return command;
     }
 
-    public static int Run(RunContext context, string folder, int epochs, int batch, double learningRate, ISensitivity sensitivity, Activation inputActivation = Activation.Relu)
+    public static int Run(RunContext context, ClassifySettings settings)
     {
         var clock = Stopwatch.StartNew();
-        var data = FashionMnist.Load(folder);
+        string folder = settings.Data;
+        int batch = settings.Batch, epochs = settings.Epochs;
+        var sensitivity = settings.Sensitivity;
+        var data = FashionMnist.Load(folder, settings.Standardize);
         context.Line(string.Create(CultureInfo.InvariantCulture, $"classify: {data.TrainCount} training and {data.TestCount} test images from {folder} (loaded in {clock.Elapsed.TotalSeconds:F1} s)"));
         if (data.TrainCount < batch) throw new ExampleException($"--batch {batch} is larger than the {data.TrainCount} training images.");
         if (context.Smoke) epochs = 1;
@@ -58,8 +49,12 @@ internal static class ClassifyExample
         var input = new Linear<float>(parameters, "input", FashionMnist.Pixels, Width, random);
         var field = new Mlp<float>(parameters, Width, [Width], Width, Activation.Tanh, TimeInput.Concat, random, "ode");
         var classifier = new Linear<float>(parameters, "classifier", Width, FashionMnist.Classes, random);
-        var model = new OdeNet(input, inputActivation, field, classifier);
-        var adam = new Adam<float>(parameters, learningRate);
+        if (settings.Initialization == "he") foreach (ref float w in input.Weight.Value) w *= MathF.Sqrt(6);
+        if (settings.Initialization == "zero-field") { parameters["ode.2.weight"].Value.Clear(); parameters["ode.2.bias"].Value.Clear(); }
+        var model = new OdeNet(input, settings.InputActivation, field, classifier, settings.Time);
+        AdamBase<float> adam = settings.WeightDecay > 0
+            ? new AdamW<float>(parameters, settings.LearningRate, weightDecay: settings.WeightDecay)
+            : new Adam<float>(parameters, settings.LearningRate);
         var options = new SolveOptions { RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-3 };
         var tape = new Tape<float>();
         var order = Enumerable.Range(0, data.TrainCount).ToArray();
@@ -68,7 +63,10 @@ internal static class ClassifyExample
         int batches = Math.Min(data.TrainCount / batch, context.Iterations ?? (context.Smoke ? 2 : int.MaxValue));
         var losses = new List<double>();
         var accuracies = new List<double>();
+        var schedule = new LearningRateSchedule(settings.Schedule, settings.LearningRate, settings.FinalLearningRate, epochs, batches);
         context.Line($"{parameters.Length:N0} parameters; {batches} batches of {batch} per epoch; {sensitivity.GetType().Name}; Dormand–Prince 5(4), rtol = atol = 1e-3");
+        context.Line(string.Create(CultureInfo.InvariantCulture,
+            $"input activation {settings.InputActivation}, {settings.Standardize} scaling, T = {settings.Time}, lr {settings.LearningRate} {settings.Schedule}{(settings.Schedule == "constant" ? "" : $" to {settings.FinalLearningRate}")}, label smoothing {settings.LabelSmoothing}, weight decay {settings.WeightDecay}"));
 
         for (int epoch = 1; epoch <= epochs && !context.Cancelled; epoch++)
         {
@@ -80,13 +78,17 @@ internal static class ClassifyExample
                 for (int i = 0; i < batch; i++)
                 {
                     int index = order[b * batch + i];
-                    data.TrainImages.AsSpan(index * FashionMnist.Pixels, FashionMnist.Pixels).CopyTo(images.AsSpan(i * FashionMnist.Pixels));
+                    var source = data.TrainImages.AsSpan(index * FashionMnist.Pixels, FashionMnist.Pixels);
+                    var target = images.AsSpan(i * FashionMnist.Pixels, FashionMnist.Pixels);
+                    source.CopyTo(target);
+                    if (settings.Flip && random.Next(2) == 1) for (int row = 0; row < 28; row++) target.Slice(row * 28, 28).Reverse();
                     labels[i] = data.TrainLabels[index];
                 }
                 tape.Reset();
                 adam.ZeroGradients();
+                adam.LearningRate = schedule.At(((epoch - 1) * batches) + b);
                 var (logits, solve) = model.Forward(tape, tape.Constant(images, new Shape(batch, FashionMnist.Pixels)), options, sensitivity);
-                var loss = Ops.SoftmaxCrossEntropy(logits, labels);
+                var loss = SmoothedCrossEntropy(logits, labels, settings.LabelSmoothing);
                 tape.Backward(loss);
                 adam.Step();
                 long forward = solve.ForwardStats.FunctionEvaluations, backward = Evaluations.Backward(solve);
@@ -117,6 +119,21 @@ internal static class ClassifyExample
         return ExitCodes.Success;
     }
 
+    /// <summary>(1 − ε)·CE(label) + ε·mean over classes c of CE(c): cross-entropy against the label smoothed by ε.</summary>
+    private static Var<float> SmoothedCrossEntropy(Var<float> logits, int[] labels, double smoothing)
+    {
+        var loss = Ops.SoftmaxCrossEntropy(logits, labels);
+        if (smoothing == 0) return loss;
+        var uniform = new int[labels.Length];
+        var spread = Ops.SoftmaxCrossEntropy(logits, uniform);
+        for (int c = 1; c < FashionMnist.Classes; c++)
+        {
+            Array.Fill(uniform, c);
+            spread = Ops.Add(spread, Ops.SoftmaxCrossEntropy(logits, uniform));
+        }
+        return Ops.Add(Ops.Scale(loss, (float)(1 - smoothing)), Ops.Scale(spread, (float)(smoothing / FashionMnist.Classes)));
+    }
+
     /// <summary>Test accuracy over the first <paramref name="count"/> test images, with plain solves (no tape for the ODE); also the mean NFE per batch.</summary>
     private static (double Accuracy, double EvaluationsPerBatch) Evaluate(RunContext context, OdeNet model, FashionMnist data, SolveOptions options, int count)
     {
@@ -143,21 +160,21 @@ internal static class ClassifyExample
     }
 
     /// <summary>The three pieces, sharing one parameter set (so one optimizer sees them all).</summary>
-    private sealed class OdeNet(Linear<float> input, Activation inputActivation, Mlp<float> field, Linear<float> classifier)
+    private sealed class OdeNet(Linear<float> input, Activation inputActivation, Mlp<float> field, Linear<float> classifier, double time)
     {
         private readonly Dictionary<int, MlpDynamics<float>> dynamics = [];
 
         public (Var<float> Logits, OdeSolveNode<float> Solve) Forward(Tape<float> tape, Var<float> images, SolveOptions options, ISensitivity sensitivity)
         {
             var x0 = input.Forward(tape, images, inputActivation);
-            var solve = OdeLayer.Solve(tape, Dynamics(images.Shape.Rows), x0, SaveAt.End(0, 1), options, sensitivity);
+            var solve = OdeLayer.Solve(tape, Dynamics(images.Shape.Rows), x0, SaveAt.End(0, time), options, sensitivity);
             return (classifier.Forward(tape, solve.Final), solve);
         }
 
         public (Var<float> Logits, SolveStats Stats) Predict(Tape<float> tape, Var<float> images, SolveOptions options)
         {
             var x0 = input.Forward(tape, images, inputActivation);
-            var solution = Ode.Solve(Dynamics(images.Shape.Rows), x0.Value, SaveAt.End(0, 1), options);
+            var solution = Ode.Solve(Dynamics(images.Shape.Rows), x0.Value, SaveAt.End(0, time), options);
             var x1 = tape.Constant(solution.States[^1], x0.Shape);
             return (classifier.Forward(tape, x1), solution.Stats);
         }
