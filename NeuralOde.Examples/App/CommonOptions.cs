@@ -75,16 +75,6 @@ internal static class Options
         return option;
     }
 
-    public static Option<double> Fraction(string name, string description, double defaultValue)
-    {
-        var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
-        option.Validators.Add(r =>
-        {
-            if (TryGetValue<double>(r, out var value) && !(value >= 0 && value < 1)) r.AddError($"{name} must lie in [0, 1), got {value}.");
-        });
-        return option;
-    }
-
     /// <summary>An option's converted value inside a validator; false when the text did not convert (the parser reports that itself).</summary>
     public static bool TryGetValue<T>(OptionResult result, out T? value)
     {

@@ -16,11 +16,7 @@ internal sealed record ClassifySettings(
     ISensitivity Sensitivity,
     Activation InputActivation,
     string Standardize,
-    double Time,
-    double LabelSmoothing,
-    double WeightDecay,
-    string Initialization,
-    bool Flip);
+    double Time);
 
 /// <summary>The classify command's own options and their binding to <see cref="ClassifySettings"/>.</summary>
 internal sealed class ClassifyOptions
@@ -29,21 +25,17 @@ internal sealed class ClassifyOptions
     private readonly Option<int> epochs = Options.Positive("--epochs", "Passes over the training set.", 3);
     private readonly Option<int> batch = Options.Positive("--batch", "Training batch size.", 128);
     private readonly Option<double> learningRate = Options.Positive("--lr", "Adam's learning rate at the first step.", 1e-3);
-    private readonly Option<string> schedule = Options.Choice("--lr-schedule", "How the learning rate moves from --lr to --lr-final over the run: constant, cosine (half a cosine over all steps) or step (geometric, one rate per epoch).", "constant", Training.LearningRateSchedule.Names);
+    private readonly Option<string> schedule = Options.Choice("--lr-schedule", "How the learning rate moves from --lr to --lr-final over the run: constant, cosine (half a cosine over all steps) or step (geometric, one rate per epoch).", "cosine", Training.LearningRateSchedule.Names);
     private readonly Option<double> finalLearningRate = Options.Positive("--lr-final", "The learning rate at the last step (unless --lr-schedule constant).", 1e-4);
     private readonly Option<string> sensitivity = Options.Choice("--sensitivity", "How gradients flow through the solve.", "backprop", Sensitivities.Names);
     private readonly Option<string> inputActivation = Options.Choice("--input-activation", "Activation after the input layer (ReLU, as torchdiffeq's ODE-Net ends its downsampling with one).", "relu", "identity", "relu", "tanh", "elu", "softplus");
-    private readonly Option<string> standardize = Options.Choice("--standardize", "Pixel scaling: global (the training set's mean and deviation), pixel (each pixel's own) or unit ([0, 1]).", "global", FashionMnist.Scalings);
-    private readonly Option<double> time = Options.Positive("--time", "The integration end T of the ODE block (it runs from 0).", 1.0);
-    private readonly Option<double> labelSmoothing = Options.Fraction("--label-smoothing", "Label smoothing ε: the target puts 1 − ε on the label and ε spread evenly over all classes.", 0.0);
-    private readonly Option<double> weightDecay = Options.Fraction("--weight-decay", "Decoupled weight decay λ (AdamW); 0 is plain Adam.", 0.0);
+    private readonly Option<string> standardize = Options.Choice("--standardize", "Pixel scaling: zca (whitened with the training set's covariance), global (the training set's mean and deviation), pixel (each pixel's own) or unit ([0, 1]).", "zca", FashionMnist.Scalings);
+    private readonly Option<double> time = Options.Positive("--time", "The integration end T of the ODE block (it runs from 0).", 4.0);
 
-    private readonly Option<string> initialization = Options.Choice("--init", "Initial weights: torch (nn.Linear's ±1/√in everywhere), he (the input layer at ±√(6/in), for its ReLU) or zero-field (the field's last layer at 0, so the block starts as the identity).", "torch", "torch", "he", "zero-field");
-    private readonly Option<bool> flip = new("--flip") { Description = "Mirror each training image left to right with probability 1/2 (drawn from the seeded stream)." };
 
     public void AddTo(Command command)
     {
-        Option[] all = [data, epochs, batch, learningRate, schedule, finalLearningRate, sensitivity, inputActivation, standardize, time, labelSmoothing, weightDecay, initialization, flip];
+        Option[] all = [data, epochs, batch, learningRate, schedule, finalLearningRate, sensitivity, inputActivation, standardize, time];
         foreach (var option in all) command.Options.Add(option);
     }
 
@@ -57,9 +49,5 @@ internal sealed class ClassifyOptions
         Sensitivities.Create(result.GetValue(sensitivity)!),
         Enum.Parse<Activation>(result.GetValue(inputActivation)!, ignoreCase: true),
         result.GetValue(standardize)!,
-        result.GetValue(time),
-        result.GetValue(labelSmoothing),
-        result.GetValue(weightDecay),
-        result.GetValue(initialization)!,
-        result.GetValue(flip));
+        result.GetValue(time));
 }

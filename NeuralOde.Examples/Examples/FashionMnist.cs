@@ -3,7 +3,7 @@ using NeuralOde.Examples.App;
 
 namespace NeuralOde.Examples.Examples;
 
-/// <summary>Fashion-MNIST from IDX files (gzip-compressed or plain), as normalised float images and int labels.</summary>
+/// <summary>Fashion-MNIST from IDX files (gzip-compressed or plain), as scaled float images (see <see cref="Scalings"/>) and int labels.</summary>
 internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, float[] TestImages, int[] TestLabels)
 {
     public const string DefaultFolder = "/usr/share/datasets/fashion-mnist";
@@ -15,8 +15,11 @@ internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, floa
     // The smallest deviation a pixel is divided by under per-pixel scaling (on the 0..1 scale).
     private const double MinimumDeviation = 0.05;
 
+    // ZCA's ε, added to each eigenvalue of the training covariance (0..1 scale): of 0.01, 0.1, 0.3, 1 and 3, 0.3 gave the best classify accuracy.
+    private const double ZcaEpsilon = 0.3;
+
     /// <summary>The pixel scalings <see cref="Load"/> offers: global (the constants above), pixel (each pixel's training-set mean and deviation) or unit ([0, 1]).</summary>
-    public static readonly string[] Scalings = ["global", "pixel", "unit"];
+    public static readonly string[] Scalings = ["global", "pixel", "unit", "zca"];
 
     public static readonly string[] FileNames = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
@@ -31,8 +34,8 @@ internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, floa
         or pass --data DIR with a folder that holds them.
         """;
 
-    /// <summary>Loads the four files from <paramref name="folder"/>; a missing folder or file is an <see cref="ExampleException"/> with the install hint.</summary>
-    public static FashionMnist Load(string folder, string scaling = "global")
+    /// <summary>Loads the four files from <paramref name="folder"/> and scales the pixels as <paramref name="scaling"/> names; a missing folder or file is an <see cref="ExampleException"/> with the install hint.</summary>
+    public static FashionMnist Load(string folder, string scaling)
     {
         var paths = FileNames.Select(name => Find(folder, name)).ToArray();
         if (!Directory.Exists(folder) || paths.Any(p => p is null)) throw new ExampleException(InstallHint(folder), ExitCodes.MissingData);
@@ -47,6 +50,9 @@ internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, floa
                 StandardizePerPixel(trainImages, testImages);
                 break;
             case "unit":
+                break;
+            case "zca":
+                ZcaWhitening.Apply(trainImages, Pixels, ZcaEpsilon, trainImages, testImages);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(scaling), scaling, $"One of {string.Join(", ", Scalings)}.");

@@ -2,7 +2,8 @@ namespace NeuralOde.Examples.Training;
 
 /// <summary>
 /// The learning rate at each optimizer step of a run of <c>epochs × stepsPerEpoch</c> steps: it starts at
-/// <c>initial</c> and, unless constant, ends at <c>final</c> on the last step.
+/// <c>initial</c> and, unless constant, ends at <c>final</c> on the last step (a run of one step, or of one epoch under
+/// step, keeps <c>initial</c>).
 /// </summary>
 /// <param name="Kind">constant, cosine (half a cosine over all steps) or step (geometric, one value per epoch).</param>
 /// <param name="Initial">The first step's rate.</param>
@@ -23,10 +24,10 @@ internal sealed record LearningRateSchedule(string Kind, double Initial, double 
             case "constant":
                 return Initial;
             case "cosine":
-                double progress = total <= 1 ? 1 : Math.Clamp(step / (double)(total - 1), 0, 1);
+                double progress = total <= 1 ? 0 : Math.Clamp(step / (double)(total - 1), 0, 1);
                 return Final + ((Initial - Final) * (1 + Math.Cos(Math.PI * progress)) / 2);
             case "step":
-                double epochProgress = Epochs <= 1 ? 1 : Math.Clamp(step / StepsPerEpoch, 0, Epochs - 1) / (double)(Epochs - 1);
+                double epochProgress = Epochs <= 1 ? 0 : Math.Clamp(step / StepsPerEpoch, 0, Epochs - 1) / (double)(Epochs - 1);
                 return Initial * Math.Pow(Final / Initial, epochProgress);
             default:
                 throw new ArgumentOutOfRangeException(nameof(Kind), Kind, $"Unknown schedule; one of {string.Join(", ", Names)}.");
