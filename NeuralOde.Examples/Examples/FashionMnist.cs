@@ -3,7 +3,7 @@ using NeuralOde.Examples.App;
 
 namespace NeuralOde.Examples.Examples;
 
-/// <summary>Fashion-MNIST from IDX files (gzip-compressed or plain), as normalised float images and int labels.</summary>
+/// <summary>Fashion-MNIST from IDX files (gzip-compressed or plain), as scaled float images (see <see cref="Scalings"/>) and int labels.</summary>
 internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, float[] TestImages, int[] TestLabels)
 {
     public const string DefaultFolder = "/usr/share/datasets/fashion-mnist";
@@ -11,6 +11,15 @@ internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, floa
 
     // Fashion-MNIST's training-set pixel mean and standard deviation (on the 0..1 scale).
     private const float Mean = 0.2860f, Deviation = 0.3530f;
+
+    // The smallest deviation a pixel is divided by under per-pixel scaling (on the 0..1 scale).
+    private const double MinimumDeviation = 0.05;
+
+    // ZCA's ε, added to each eigenvalue of the training covariance (0..1 scale): of 0.01, 0.1, 0.3, 1 and 3, 0.3 gave the best classify accuracy.
+    private const double ZcaEpsilon = 0.3;
+
+    /// <summary>The pixel scalings <see cref="Load"/> offers: global (the constants above), pixel (each pixel's training-set mean and deviation) or unit ([0, 1]).</summary>
+    public static readonly string[] Scalings = ["global", "pixel", "unit", "zca"];
 
     public static readonly string[] FileNames = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
@@ -25,14 +34,60 @@ internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, floa
         or pass --data DIR with a folder that holds them.
         """;
 
-    /// <summary>Loads the four files from <paramref name="folder"/>; a missing folder or file is an <see cref="ExampleException"/> with the install hint.</summary>
-    public static FashionMnist Load(string folder)
+    /// <summary>Loads the four files from <paramref name="folder"/> and scales the pixels as <paramref name="scaling"/> names; a missing folder or file is an <see cref="ExampleException"/> with the install hint.</summary>
+    public static FashionMnist Load(string folder, string scaling)
     {
         var paths = FileNames.Select(name => Find(folder, name)).ToArray();
         if (!Directory.Exists(folder) || paths.Any(p => p is null)) throw new ExampleException(InstallHint(folder), ExitCodes.MissingData);
         var (trainImages, trainLabels) = Pair(paths[0]!, paths[1]!);
         var (testImages, testLabels) = Pair(paths[2]!, paths[3]!);
+        switch (scaling)
+        {
+            case "global":
+                foreach (var images in new[] { trainImages, testImages }) for (int i = 0; i < images.Length; i++) images[i] = (images[i] - Mean) / Deviation;
+                break;
+            case "pixel":
+                StandardizePerPixel(trainImages, testImages);
+                break;
+            case "unit":
+                break;
+            case "zca":
+                ZcaWhitening.Apply(trainImages, Pixels, ZcaEpsilon, trainImages, testImages);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(scaling), scaling, $"One of {string.Join(", ", Scalings)}.");
+        }
         return new FashionMnist(trainImages, trainLabels, testImages, testLabels);
+    }
+
+    /// <summary>Each pixel less its training-set mean, over its training-set deviation (at least <see cref="MinimumDeviation"/>, for pixels that hardly vary).</summary>
+    private static void StandardizePerPixel(float[] train, float[] test)
+    {
+        int count = train.Length / Pixels;
+        var mean = new double[Pixels];
+        var square = new double[Pixels];
+        for (int n = 0; n < count; n++)
+        {
+            for (int p = 0; p < Pixels; p++)
+            {
+                double v = train[n * Pixels + p];
+                mean[p] += v;
+                square[p] += v * v;
+            }
+        }
+        var shift = new float[Pixels];
+        var scale = new float[Pixels];
+        for (int p = 0; p < Pixels; p++)
+        {
+            double m = mean[p] / Math.Max(1, count);
+            double deviation = Math.Sqrt(Math.Max(0, square[p] / Math.Max(1, count) - m * m));
+            shift[p] = (float)m;
+            scale[p] = (float)(1 / Math.Max(deviation, MinimumDeviation));
+        }
+        foreach (var images in new[] { train, test })
+        {
+            for (int i = 0; i < images.Length; i++) images[i] = (images[i] - shift[i % Pixels]) * scale[i % Pixels];
+        }
     }
 
     private static string? Find(string folder, string name)
@@ -54,7 +109,7 @@ internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, floa
         if (labels.Dimensions.Length != 1 || labels.Count != images.Count)
             throw new InvalidDataException($"'{labelsPath}' holds {string.Join("×", labels.Dimensions)} labels for {images.Count} images.");
         var pixels = new float[images.Data.Length];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = (images.Data[i] / 255f - Mean) / Deviation;
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = images.Data[i] / 255f;
         var classes = new int[labels.Count];
         for (int i = 0; i < classes.Length; i++)
         {
