@@ -1,25 +1,44 @@
+using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 
 namespace NeuralOde.AutoDiff.Threading;
 
-/// <summary>Dedicated, pre-started worker threads that run an <see cref="IParallelWork"/> with a fixed split.</summary>
+/// <summary>Dedicated, pre-started worker threads that run an <see cref="IParallelWork"/> split into parts.</summary>
 /// <remarks>
-/// Unlike <c>Parallel.For</c> or a <c>Task</c> per call, a run allocates nothing: the workers are started once, they
-/// wait on their own signal, and part <c>p</c> of a run always goes to the same participant (the calling thread runs
-/// part 0, worker <c>w</c> runs parts <c>w + 1</c>, <c>w + 1 + participants</c>, …). Runs from several threads are
-/// serialised. A run started from inside a part (of any pool) executes all its parts on that thread, in order: handing
-/// it to the workers would deadlock or corrupt the outer run, and with a fixed split the result is the same. An
-/// exception thrown by a part is re-thrown on the calling thread after every part has finished.
+/// <para>
+/// Unlike <c>Parallel.For</c> or a <c>Task</c> per call, a run allocates nothing: the workers are started once and
+/// wait for work on their own. Parts are claimed dynamically: the calling thread and every awake worker take the next
+/// unclaimed part until none is left, and the call returns once the parts that were claimed have finished. A worker
+/// that is slow to wake (a busy machine, a descheduled thread) therefore never holds the caller up: the caller runs
+/// the parts itself. After a run a worker keeps polling for the next one for a short while
+/// (<see cref="SpinMicroseconds"/>) before it blocks, so back-to-back runs separated by a little serial work find it
+/// awake. Which elements a part touches depends only on the part index and count, so results are bitwise the same
+/// whichever thread runs a part.
+/// </para>
+/// <para>
+/// Runs from several threads are serialised. A run started from inside a part (of any pool) executes all its parts on
+/// that thread, in order: handing it to the workers would deadlock or corrupt the outer run. An exception thrown by a
+/// part is re-thrown on the calling thread after every claimed part has finished.
+/// </para>
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
+    /// <summary>How long an idle worker keeps polling for the next run before it blocks.</summary>
+    public const int SpinMicroseconds = 200;
+
+    // state = (generation << 32) | next unclaimed part; the part field is Closed while a run is being set up.
+    private const long PartMask = 0xFFFF_FFFF;
+    private const int Closed = int.MaxValue;
+
     private readonly Thread[] threads;
-    private readonly SemaphoreSlim[] starts;
-    private readonly ManualResetEventSlim allDone = new(false);
+    private readonly SemaphoreSlim[] wake;
+    private readonly int[] sleeping;
     private readonly Lock runLock = new();
-    private IParallelWork? currentWork;
-    private int currentParts;
-    private int pending;
+    private readonly long spinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
+    private IParallelWork? work;
+    private int count;
+    private long state;
+    private int remaining;
     private ExceptionDispatchInfo? failure;
     private volatile bool disposed;
 
@@ -36,17 +55,16 @@ public sealed class WorkerPool : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(workerCount);
         threads = new Thread[workerCount];
-        starts = new SemaphoreSlim[workerCount];
+        wake = new SemaphoreSlim[workerCount];
+        sleeping = new int[workerCount];
+        state = Closed;
         for (int w = 0; w < workerCount; w++)
         {
-            starts[w] = new SemaphoreSlim(0);
+            wake[w] = new SemaphoreSlim(0);
             int index = w;
             threads[w] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"NeuralOde worker {w + 1}" };
             threads[w].Start();
         }
-        // ManualResetEventSlim creates its lock object the first time a waiter has to block; on a busy machine that
-        // could happen in a warm Run and allocate. Waiting once here (it times out) creates it up front.
-        if (workerCount > 0) allDone.Wait(1);
     }
 
     /// <summary>The number of threads that take part in a run: the workers and the caller.</summary>
@@ -70,21 +88,24 @@ public sealed class WorkerPool : IDisposable
 
         lock (runLock)
         {
-            currentWork = work;
-            currentParts = partCount;
+            // Close the current generation before touching work and count, so a late worker's claim (which checks the
+            // whole state word) can only succeed for the run whose work and count it read.
+            long generation = (Volatile.Read(ref state) >> 32) + 1;
+            Interlocked.Exchange(ref state, (generation << 32) | Closed);
+            this.work = work;
+            count = partCount;
             failure = null;
-            allDone.Reset();
-            Volatile.Write(ref pending, helpers);
-            for (int w = 0; w < helpers; w++) starts[w].Release();
-            try
+            Volatile.Write(ref remaining, partCount);
+            Interlocked.Exchange(ref state, generation << 32);
+            for (int w = 0; w < helpers; w++)
             {
-                RunShare(0, work, partCount);
+                if (Interlocked.Exchange(ref sleeping[w], 0) == 1) wake[w].Release();
             }
-            finally
-            {
-                allDone.Wait();
-                currentWork = null;
-            }
+
+            ClaimParts(generation);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref remaining) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            this.work = null;
             failure?.Throw();
         }
     }
@@ -103,36 +124,77 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    private void RunShare(int participant, IParallelWork work, int partCount)
+    /// <summary>Claims and runs parts of <paramref name="generation"/> until none is left.</summary>
+    private void ClaimParts(long generation)
     {
-        int stride = Math.Min(Participants, partCount);
-        executingPart = true;
-        try
-        {
-            for (int p = participant; p < partCount; p += stride) work.Execute(p, partCount);
-        }
-        finally
-        {
-            executingPart = false;
-        }
-    }
-
-    private void WorkerLoop(int index)
-    {
+        var spin = new SpinWait();
         while (true)
         {
-            starts[index].Wait();
-            if (disposed) return;
+            long s = Volatile.Read(ref state);
+            if (s >> 32 != generation) return;
+            int part = (int)(s & PartMask);
+            if (part == Closed)
+            {
+                spin.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+            var current = work;
+            int parts = count;
+            if (part >= parts || current is null) return;
+            if (Interlocked.CompareExchange(ref state, s + 1, s) != s) continue;
+            executingPart = true;
             try
             {
-                RunShare(index + 1, currentWork!, currentParts);
+                current.Execute(part, parts);
             }
             catch (Exception e)
             {
                 Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
             }
-            if (Interlocked.Decrement(ref pending) == 0) allDone.Set();
+            finally
+            {
+                executingPart = false;
+                Interlocked.Decrement(ref remaining);
+            }
         }
+    }
+
+    private void WorkerLoop(int index)
+    {
+        long seen = 0;
+        while (!disposed)
+        {
+            long generation = Volatile.Read(ref state) >> 32;
+            if (generation != seen)
+            {
+                ClaimParts(generation);
+                seen = generation;
+                continue;
+            }
+            if (PollForNextRun(seen)) continue;
+
+            // Announce the sleep, then look once more: a run published in between either sees the flag (and releases
+            // the semaphore) or is seen here.
+            Interlocked.Exchange(ref sleeping[index], 1);
+            if (Volatile.Read(ref state) >> 32 != seen && Interlocked.Exchange(ref sleeping[index], 0) == 1) continue;
+            wake[index].Wait();
+        }
+    }
+
+    /// <summary>Polls for <see cref="SpinMicroseconds"/> for a generation after <paramref name="seen"/>.</summary>
+    private bool PollForNextRun(long seen)
+    {
+        long start = Stopwatch.GetTimestamp();
+        do
+        {
+            for (int i = 0; i < 64; i++)
+            {
+                if (Volatile.Read(ref state) >> 32 != seen || disposed) return true;
+                Thread.SpinWait(8);
+            }
+        }
+        while (Stopwatch.GetTimestamp() - start < spinTicks);
+        return false;
     }
 
     /// <summary>Stops the worker threads.</summary>
@@ -140,9 +202,8 @@ public sealed class WorkerPool : IDisposable
     {
         if (disposed) return;
         disposed = true;
-        foreach (var s in starts) s.Release();
+        foreach (var s in wake) s.Release();
         foreach (var t in threads) t.Join();
-        foreach (var s in starts) s.Dispose();
-        allDone.Dispose();
+        foreach (var s in wake) s.Dispose();
     }
 }
