@@ -32,7 +32,7 @@ public class GemmBench<T>
     [Params("512x64x64", "4096x64x64", "512x512x512")]
     public string Shape { get; set; } = "512x64x64";
 
-    /// <summary>false: the calling thread only; true: split by rows over <see cref="WorkerPool.Shared"/> (this machine: 2 threads).</summary>
+    /// <summary>false: the calling thread only; true: split by rows over <see cref="WorkerPool.Shared"/> (this machine: 2 threads) whatever the size, below the library's own split threshold too.</summary>
     [Params(false, true)]
     public bool Pooled { get; set; }
 
@@ -48,15 +48,15 @@ public class GemmBench<T>
 
     /// <summary>C = A·B (A m×k, B k×n): the input gradient.</summary>
     [Benchmark]
-    public void NN() => Gemm.Multiply(GemmLayout.NN, Gemm.DefaultPath, a, b, c, m, k, n, false, Pooled ? WorkerPool.Shared : null);
+    public void NN() => Gemm.Multiply(GemmLayout.NN, Gemm.DefaultPath, a, b, c, m, k, n, false, Pooled ? WorkerPool.Shared : null, parallelThreshold: 0);
 
     /// <summary>C = A·Bᵀ (B stored n×k): a linear layer's forward.</summary>
     [Benchmark]
-    public void NT() => Gemm.Multiply(GemmLayout.NT, Gemm.DefaultPath, a, b, c, m, k, n, false, Pooled ? WorkerPool.Shared : null);
+    public void NT() => Gemm.Multiply(GemmLayout.NT, Gemm.DefaultPath, a, b, c, m, k, n, false, Pooled ? WorkerPool.Shared : null, parallelThreshold: 0);
 
     /// <summary>C = Aᵀ·B (A stored k×m): the weight gradient, a reduction over k.</summary>
     [Benchmark]
-    public void TN() => Gemm.Multiply(GemmLayout.TN, Gemm.DefaultPath, a, b, c, m, k, n, false, Pooled ? WorkerPool.Shared : null);
+    public void TN() => Gemm.Multiply(GemmLayout.TN, Gemm.DefaultPath, a, b, c, m, k, n, false, Pooled ? WorkerPool.Shared : null, parallelThreshold: 0);
 
     private static T[] Fill(int length, Random random)
     {
