@@ -20,7 +20,7 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
     private readonly List<int> checkpointSteps = [];
     private readonly List<double> checkpointTimes = [];
     private readonly List<int> interiorSteps = [];
-    private T[] checkpoints = [];
+    private readonly StateBlocks<T> checkpoints = new();
     private T[] segment = [];
     private AcceptedStep[] segmentSteps = [];
     private T[] y1 = [];
@@ -45,14 +45,14 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
     /// times, the segment cache, the step log and the list of steps with interior outputs (capacities, not lengths).
     /// </summary>
     public long StoreBytes =>
-        (long)(checkpoints.Length + segment.Length) * Unsafe.SizeOf<T>()
+        checkpoints.BytesHeld + (long)segment.Length * Unsafe.SizeOf<T>()
         + (long)segmentSteps.Length * Unsafe.SizeOf<AcceptedStep>()
         + (long)checkpointSteps.Capacity * sizeof(int)
         + (long)checkpointTimes.Capacity * sizeof(double)
         + (long)interiorSteps.Capacity * sizeof(int)
         + log.BytesHeld;
 
-    protected override ReadOnlySpan<T> InitialState => checkpoints.AsSpan(0, StateShape.Length);
+    protected override ReadOnlySpan<T> InitialState => checkpoints[0];
 
     protected override long RecomputedEvaluations => recomputedEvaluations;
 
@@ -75,9 +75,9 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
             y1 = new T[n];
             engine = null;
         }
-        if (budget is int k && checkpoints.Length != k * n)
+        checkpoints.Reset(n, budget);
+        if (budget is int k && segment.Length != k * n)
         {
-            checkpoints = new T[k * n];
             segment = new T[k * n];
             segmentSteps = new AcceptedStep[k];
             checkpointSteps.Capacity = k;
@@ -99,7 +99,7 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
                 for (int c = 0; c < checkpointSteps.Count; c++)
                 {
                     if (checkpointSteps[c] % (2 * spacing) != 0) continue;
-                    checkpoints.AsSpan(c * n, n).CopyTo(checkpoints.AsSpan(kept * n, n));
+                    checkpoints[c].CopyTo(checkpoints[kept]);
                     checkpointTimes[kept] = checkpointTimes[c];
                     checkpointSteps[kept++] = checkpointSteps[c];
                 }
@@ -109,11 +109,7 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
                 if (step % spacing != 0) return;
             }
         }
-        else if (checkpoints.Length < (step + 1) * n)
-        {
-            Array.Resize(ref checkpoints, Math.Max((step + 1) * n, checkpoints.Length * 2));
-        }
-        startState.CopyTo(checkpoints.AsSpan(checkpointSteps.Count * n, n));
+        startState.CopyTo(checkpoints[checkpointSteps.Count]);
         checkpointSteps.Add(step);
         checkpointTimes.Add(info.Time);
         MaxCheckpointsHeld = Math.Max(MaxCheckpointsHeld, checkpointSteps.Count);
@@ -147,7 +143,7 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
         if (c >= 0)
         {
             info = log.Read(step, checkpointTimes[c]);
-            return checkpoints.AsSpan(c * n, n);
+            return checkpoints[c];
         }
         c = ~c - 1;
         int from = checkpointSteps[c];
@@ -163,7 +159,7 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
         int length = Math.Min(end - from, cacheable);
         if (step - from >= length) length = 0;
         engine ??= new ExplicitRungeKutta<T>(Options.Method, n) { TorchdiffeqStageTimes = Options.TorchdiffeqStageTimes };
-        ReadOnlySpan<T> state = checkpoints.AsSpan(c * n, n);
+        ReadOnlySpan<T> state = checkpoints[c];
         var current = log.Read(from, checkpointTimes[c]);
         if (length > 0)
         {

@@ -49,10 +49,8 @@ public class CheckpointedMemoryTests
 
         // The measure does see per-step storage: without a budget every step's state is kept.
         var unbudgeted = new CheckpointedGradient<double>(new Shape(Batch, 2), budget: null);
-        ForwardBackward(unbudgeted, f, 100);
-        long unbudgetedFew = unbudgeted.StoreBytes;
         ForwardBackward(unbudgeted, f, 1000);
-        Assert.That(unbudgeted.StoreBytes, Is.GreaterThan(5 * unbudgetedFew));
+        Assert.That(unbudgeted.StoreBytes, Is.GreaterThanOrEqualTo(1000L * InitialState.Length * sizeof(double)));
     }
 
     [Test]
