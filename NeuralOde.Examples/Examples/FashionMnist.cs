@@ -30,7 +30,7 @@ internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, floa
     public static string InstallHint(string folder) => $"""
         Fashion-MNIST was not found in '{folder}'.
         It needs the four IDX files {string.Join(", ", FileNames)} (each plain or with .gz).
-        On Debian or Ubuntu: sudo apt-get install dataset-fashion-mnist   (installs them in {DefaultFolder})
+        On Debian or Ubuntu: sudo apt-get update && sudo apt-get install dataset-fashion-mnist   (installs them in {DefaultFolder})
         or pass --data DIR with a folder that holds them.
         """;
 
