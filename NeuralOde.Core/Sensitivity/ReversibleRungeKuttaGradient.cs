@@ -76,6 +76,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         long evaluations = 0;
         int rejected = 0;
         double previousRatio = 1, lastStep = 0, firstStep = 0;
+        bool lastNonFinite = false;
         for (int k = 0; k + 1 < times.Length; k++)
         {
             double t = times[k], stop = times[k + 1];
@@ -87,7 +88,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
                 bool landing = direction * (t + h - stop) >= -LandingSlack * Math.Abs(h);
                 double tNew = landing ? stop : t + h;
                 double step = tNew - t;
-                if (step == 0) throw new OdeSolverException(SolveFailure.StepSizeUnderflow, t, h, stepEnds.Count);
+                if (t + step == t) throw new OdeSolverException(lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow, t, h, stepEnds.Count);
 
                 // y' = λ(y − z) + Φ(t → t', z); z' = y' + z − Φ(t' → t, y'), whose embedded estimate is the step's error.
                 engine.Step(f, t, step, z, default, stepped, default);
@@ -96,6 +97,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
                 for (int i = 0; i < n; i++) zNew[i] = yNew[i] + z[i] - stepped[i];
 
                 bool finite = AllFinite(yNew) && AllFinite(zNew);
+                lastNonFinite = !finite;
                 if (pi is not null)
                 {
                     double ratio = finite ? options.Norm.Compute<T>(error, y, yNew, atol, rtol) : double.PositiveInfinity;

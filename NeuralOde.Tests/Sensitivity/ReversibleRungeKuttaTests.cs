@@ -180,6 +180,31 @@ public class ReversibleRungeKuttaTests
     }
 
     [Test]
+    public void DynamicsThatBlowUp_ThrowAClearSolverException_NotAHang()
+    {
+        // y' = y², y(0) = 1 blows up at t = 1: the steps shrink towards the singularity until a limit stops the solve.
+        var f = new BlowUp();
+        var gradient = new ReversibleRungeKutta().CreateGradient<double>(new Shape(1, 1));
+        var e = Assert.Throws<OdeSolverException>(() => gradient.Forward(f, [1.0], SaveAt.End(0, 2), new SolveOptions { Method = Tableaus.DormandPrince54 }, new double[1]));
+        TestContext.Out.WriteLine(e!.Message);
+        Assert.That(e.Reason, Is.AnyOf(SolveFailure.NonFiniteState, SolveFailure.StepSizeUnderflow, SolveFailure.MaxStepsReached));
+        Assert.That(e.Time, Is.InRange(0.99, 1.001), "stops at the blow-up near t = 1, not at the end of the span");
+    }
+
+    private sealed class BlowUp : IDifferentiableDynamics<double>
+    {
+        public int Dimension => 1;
+
+        public ParameterSet<double> Parameters { get; } = new();
+
+        public void Evaluate(double t, ReadOnlySpan<double> y, Span<double> dydt) => dydt[0] = y[0] * y[0];
+
+        public void Vjp(double t, ReadOnlySpan<double> y, ReadOnlySpan<double> cotangent, Span<double> gradY, Span<double> gradTheta) => gradY[0] = 2 * y[0] * cotangent[0];
+
+        public Var<double> Record(Tape<double> tape, double t, Var<double> y) => Ops.Square(y);
+    }
+
+    [Test]
     public void TooManySteps_ThrowsMaxStepsReached()
     {
         var f = new ScalarGrowth(0.5);
