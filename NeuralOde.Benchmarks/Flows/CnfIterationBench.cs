@@ -14,7 +14,7 @@ namespace NeuralOde.Benchmarks.Flows;
 /// <remarks>
 /// The fixture's weights, batch (512 × 2) and Rademacher probes; dopri5 at rtol = atol = 1e-5 in torchdiffeq's form.
 /// NFE-F and NFE-B of the iteration are printed at set-up (they do not change between runs). The peer's W3 uses the
-/// adjoint, which plugs in here as another <see cref="ISensitivity"/> once merged.
+/// torchdiffeq-compatible adjoint.
 /// </remarks>
 [MemoryDiagnoser]
 public class CnfIterationBench
@@ -30,7 +30,7 @@ public class CnfIterationBench
     public string Workload { get; set; } = "W2-exact";
 
     /// <summary>How the gradient flows back through the solve.</summary>
-    [Params("Backprop", "Checkpointed")]
+    [Params("Backprop", "Checkpointed", "Adjoint")]
     public string Gradient { get; set; } = "Backprop";
 
     /// <summary>Loads the fixture and runs one warm-up iteration.</summary>
@@ -48,7 +48,12 @@ public class CnfIterationBench
         cnf = new Cnf<float>(new MlpVelocityField<float>(mlp), exact
             ? new CnfOptions { StartTime = 10, EndTime = 0, Base = BaseDistribution.IsotropicGaussian(2, 0.1) }
             : new CnfOptions { EndTime = 0.5, TrainingDivergence = new HutchinsonDivergence(ProbeNoise.Rademacher) });
-        sensitivity = Gradient == "Backprop" ? new Backprop() : new Checkpointed();
+        sensitivity = Gradient switch
+        {
+            "Backprop" => new Backprop(),
+            "Checkpointed" => new Checkpointed(),
+            _ => new Adjoint { TorchdiffeqCompatible = true },
+        };
         var pass = Run();
         Console.WriteLine($"// {Workload} {Gradient}: loss {pass.NegativeLogLikelihood.Value[0]:F6}, NFE-F {pass.ForwardEvaluations}, NFE-B {pass.BackwardEvaluations}");
     }
