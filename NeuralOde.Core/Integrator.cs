@@ -462,7 +462,7 @@ internal sealed class Integrator<T>
         return i;
     }
 
-    private static bool AllFinite(ReadOnlySpan<T> values)
+    internal static bool AllFinite(ReadOnlySpan<T> values)
     {
         foreach (T v in values)
         {

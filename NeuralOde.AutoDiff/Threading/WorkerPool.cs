@@ -8,7 +8,8 @@ namespace NeuralOde.AutoDiff.Threading;
 /// <para>
 /// Unlike <c>Parallel.For</c> or a <c>Task</c> per call, a run allocates nothing: the workers are started once and
 /// wait for work on their own. Parts are claimed dynamically: the calling thread and every awake worker take the next
-/// unclaimed part until none is left, and the call returns once the parts that were claimed have finished. A worker
+/// unclaimed part until none is left (the caller keeps claiming until every part is taken), and the call returns once
+/// all of them have finished. A worker
 /// that is slow to wake (a busy machine, a descheduled thread) therefore never holds the caller up: the caller runs
 /// the parts itself. After a run a worker keeps polling for the next one for a short while
 /// (<see cref="SpinMicroseconds"/>) before it blocks, so back-to-back runs separated by a little serial work find it
@@ -26,9 +27,10 @@ public sealed class WorkerPool : IDisposable
     /// <summary>How long an idle worker keeps polling for the next run before it blocks.</summary>
     public const int SpinMicroseconds = 200;
 
-    // state = (generation << 32) | next unclaimed part; the part field is Closed while a run is being set up.
+    // state = (generation << 32) | next unclaimed part; the part field is Closed (all ones, read as −1) while a run is
+    // being set up, a value no claim can reach since a run has at most int.MaxValue parts.
     private const long PartMask = 0xFFFF_FFFF;
-    private const int Closed = int.MaxValue;
+    private const int Closed = -1;
 
     private readonly Thread[] threads;
     private readonly SemaphoreSlim[] wake;
@@ -57,7 +59,7 @@ public sealed class WorkerPool : IDisposable
         threads = new Thread[workerCount];
         wake = new SemaphoreSlim[workerCount];
         sleeping = new int[workerCount];
-        state = Closed;
+        state = PartMask;
         for (int w = 0; w < workerCount; w++)
         {
             wake[w] = new SemaphoreSlim(0);
@@ -91,7 +93,7 @@ public sealed class WorkerPool : IDisposable
             // Close the current generation before touching work and count, so a late worker's claim (which checks the
             // whole state word) can only succeed for the run whose work and count it read.
             long generation = (Volatile.Read(ref state) >> 32) + 1;
-            Interlocked.Exchange(ref state, (generation << 32) | Closed);
+            Interlocked.Exchange(ref state, (generation << 32) | PartMask);
             this.work = work;
             count = partCount;
             failure = null;

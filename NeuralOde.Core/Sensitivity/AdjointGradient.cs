@@ -99,13 +99,13 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
                 throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
             steps += result.Stats.AcceptedSteps;
             carriedStep = Math.Abs(integrator.NextStepSize);
-            if (!gradTimes.IsEmpty) gradTimes[k] = Dot(Cotangent(outputCotangent, k, n), augmented.CapturedDerivative);
+            if (!gradTimes.IsEmpty) gradTimes[k] = TimeGradient.Dot(Cotangent(outputCotangent, k, n), augmented.CapturedDerivative);
             next.CopyTo(state, 0);
             if (k > 1) AddCotangent(outputCotangent, k - 1, a);
         }
 
         // a is now the integrated adjoint at t0; the direct cotangent of a saved y(t0) moves with y0, not with t0.
-        if (!gradTimes.IsEmpty) gradTimes[0] = -Dot(a, capture.Derivative);
+        if (!gradTimes.IsEmpty) gradTimes[0] = -TimeGradient.Dot(a, capture.Derivative);
         AddCotangent(outputCotangent, 0, a);
         a.CopyTo(gradY0);
         ReadOnlySpan<T> adjointTheta = state.AsSpan(2 * n, p);
@@ -196,12 +196,6 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
     private ReadOnlySpan<T> Cotangent(ReadOnlySpan<T> outputCotangent, int timeIndex, int n) =>
         timeIndex < firstSaved ? default : outputCotangent.Slice((timeIndex - firstSaved) * n, n);
 
-    private static double Dot(ReadOnlySpan<T> x, ReadOnlySpan<T> y)
-    {
-        double sum = 0;
-        for (int i = 0; i < x.Length; i++) sum += double.CreateTruncating(x[i]) * double.CreateTruncating(y[i]);
-        return sum;
-    }
 
     private static void CheckLength(int actual, int expected, string name)
     {

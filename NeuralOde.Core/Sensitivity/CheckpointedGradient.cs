@@ -10,7 +10,9 @@ namespace NeuralOde.Core.Sensitivity;
 /// Per checkpoint it holds the start state (n elements), the step's index and its start time. The steps themselves
 /// live in a run-length <see cref="StepLog"/> (two runs for a fixed-step solve), and a step's start time is recovered
 /// by walking forward from the nearest checkpoint. With a budget k the segment cache holds at most k recomputed
-/// states with their steps; all of it is allocated once per forward and sized by k, not by the step count.
+/// states with their steps, allocated once and sized by k, not by the step count; what grows is the step log's runs
+/// (one per change of step size) and the list of steps with interior outputs (one per such step). Without a budget the
+/// states sit in 64 KiB blocks (<see cref="StateBlocks{T}"/>), one per step.
 /// </remarks>
 internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
     where T : unmanaged, IFloatingPointIeee754<T>

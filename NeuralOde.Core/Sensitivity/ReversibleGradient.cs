@@ -115,7 +115,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
                 if (timeGradients)
                 {
                     solver.Evaluate(tEnd, saved.AsSpan(row * n, n), scratch, tEnd, 0, totalSteps - steps);
-                    gradTimes[k + 1] = Dot(cotangent, scratch);
+                    gradTimes[k + 1] = TimeGradient.Dot(cotangent, scratch);
                 }
             }
             for (int j = schedule.StepCounts[k] - 1; j >= 0; j--)
@@ -149,7 +149,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         vjps++;
         TensorPrimitives.Add(gradTheta, vjpTheta, gradTheta);
         for (int i = 0; i < n; i++) gradY0[i] = adjY[i] + adjYHat[i] + vjpY[i];
-        if (timeGradients) gradTimes[0] = -Dot(gradY0, f0);
+        if (timeGradients) gradTimes[0] = -TimeGradient.Dot(gradY0, f0);
         if (firstSaved == 0)
         {
             for (int i = 0; i < n; i++) gradY0[i] += outputCotangent[i];
@@ -170,12 +170,5 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         vjpY = new T[n];
         scratch = new T[n];
         vjpTheta = new T[parameters];
-    }
-
-    private static double Dot(ReadOnlySpan<T> a, ReadOnlySpan<T> b)
-    {
-        double s = 0;
-        for (int i = 0; i < a.Length; i++) s += double.CreateTruncating(a[i]) * double.CreateTruncating(b[i]);
-        return s;
     }
 }

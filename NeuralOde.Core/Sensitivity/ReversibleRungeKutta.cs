@@ -38,8 +38,8 @@ namespace NeuralOde.Core.Sensitivity;
 /// </para>
 /// <para>
 /// The backward pass walks the steps in reverse; each step re-records the two base steps on a scratch tape (which also
-/// reconstructs z_n and y_n) and applies their exact vector–Jacobian products. Cost: about the forward's evaluations
-/// plus one VJP per stage.
+/// reconstructs z_n and y_n) and applies their exact vector–Jacobian products. Cost: each step re-records 2·s
+/// evaluations (s the base method's stages) and takes 2·s vector–Jacobian products, as NFE-B reports.
 /// </para>
 /// <para>
 /// Time gradients use the continuous formulas on the discrete solution, as <see cref="Reversible"/> does:
@@ -64,8 +64,9 @@ public sealed class ReversibleRungeKutta : ISensitivity
     }
 
     /// <summary>Checks that <paramref name="options"/> describe a solve the reversible wrapper can run.</summary>
-    /// <param name="options">Any explicit tableau as <see cref="SolveOptions.Method"/>; a <see cref="FixedStep"/> or a
-    /// <see cref="PiController"/>; no StepPastEnd, StepToTimes, JumpTimes or DenseOutput (the wrapper lands on every saved time).</param>
+    /// <param name="options">Any explicit tableau as <see cref="SolveOptions.Method"/> (with a <see cref="PiController"/>,
+    /// one with an embedded error estimate; the solve's own validation refuses the others); a <see cref="FixedStep"/>
+    /// or a <see cref="PiController"/>; no StepPastEnd, StepToTimes, JumpTimes or DenseOutput (the wrapper lands on every saved time).</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentException">The options ask for something the wrapper does not do; the message says what.</exception>
     public static void EnsureSupported(SolveOptions options)

@@ -22,14 +22,18 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
     private int[] stepCounts = [];
     private double[] times = [];
     private int firstSaved;
+    private long initialEvaluations;
+    private double[] atol = [], rtol = [];
     private bool ready;
     private IDifferentiableDynamics<T>? dynamics;
     private ExplicitRungeKutta<T>? engine;
     private StepRecorder<T>? recorder;
+    private Integrator<T>? probe;
+    private SolveOptions? probeOptions;
     private T[] saved = [];
     private T[] y = [], z = [], yNew = [], zNew = [], stepped = [], error = [];
     private T[] finalY = [], finalZ = [], f0 = [];
-    private T[] yBar = [], zBar = [], bar = [], kBar = [], scratch = [], thetaBar = [];
+    private T[] yBar = [], zBar = [], bar = [], scratch = [], thetaBar = [];
 
     public ReversibleRungeKuttaGradient(Shape shape, double coupling)
     {
@@ -45,26 +49,21 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
 
     public SolveStats Forward(IDifferentiableDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions options, Span<T> output)
     {
-        ArgumentNullException.ThrowIfNull(f);
-        ArgumentNullException.ThrowIfNull(saveAt);
+        Ode.Validate(f, y0, saveAt, options);
         ReversibleRungeKutta.EnsureSupported(options);
         ready = false;
         int n = f.Dimension;
-        if (y0.Length != n) throw new ArgumentException($"y0 has {y0.Length} elements, the dynamics {n}.", nameof(y0));
         if (output.Length != saveAt.Count * n)
             throw new ArgumentException($"output has {output.Length} elements but {saveAt.Count} saved states of {n} need {saveAt.Count * n}.", nameof(output));
-        for (int i = 0; i < n; i++)
-        {
-            if (!T.IsFinite(y0[i])) throw new ArgumentException($"y0[{i}] is {y0[i]}: the initial state must be finite.", nameof(y0));
-        }
         Prepare(f, options, n);
         var tableau = options.Method;
         var pi = options.StepSize as PiController;
-        double[] atol = options.AbsoluteTolerances is { } al ? [.. al] : [options.AbsoluteTolerance];
-        double[] rtol = options.RelativeTolerances is { } rl ? [.. rl] : [options.RelativeTolerance];
+        Tolerances(options.AbsoluteTolerances, options.AbsoluteTolerance, ref atol);
+        Tolerances(options.RelativeTolerances, options.RelativeTolerance, ref rtol);
         times = saveAt.TimesArray;
         firstSaved = saveAt.FirstSavedIndex;
-        stepCounts = new int[times.Length - 1];
+        if (stepCounts.Length != times.Length - 1) stepCounts = new int[times.Length - 1];
+        else Array.Clear(stepCounts);
         stepEnds.Clear();
         y0.CopyTo(y);
         y0.CopyTo(z);
@@ -96,7 +95,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
                 engine.Step(f, tNew, -step, yNew, default, stepped, pi is null ? default : error);
                 for (int i = 0; i < n; i++) zNew[i] = yNew[i] + z[i] - stepped[i];
 
-                bool finite = AllFinite(yNew) && AllFinite(zNew);
+                bool finite = Integrator<T>.AllFinite(yNew) && Integrator<T>.AllFinite(zNew);
                 lastNonFinite = !finite;
                 if (pi is not null)
                 {
@@ -138,8 +137,6 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         return new SolveStats(evaluations + initialEvaluations, stepEnds.Count, rejected, lastStep, firstStep);
     }
 
-    private long initialEvaluations;
-
     public GradientStats Backward(ReadOnlySpan<T> outputCotangent, Span<T> gradY0, Span<T> gradTheta, Span<double> gradTimes)
     {
         if (!ready || dynamics is null || recorder is null) throw new InvalidOperationException("Backward needs a Forward that completed first.");
@@ -171,7 +168,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
                 {
                     dynamics.Evaluate(times[k + 1], saved.AsSpan(row * n, n), scratch);
                     evaluations++;
-                    gradTimes[k + 1] = Dot(cotangent, scratch);
+                    gradTimes[k + 1] = TimeGradient.Dot(cotangent, scratch);
                 }
             }
             for (int j = 0; j < stepCounts[k]; j++)
@@ -190,13 +187,11 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
 
                 // z_{n+1} = y_{n+1} + z_n − Φ_back(y_{n+1}): the backward base step receives −z̄_{n+1}.
                 for (int i = 0; i < n; i++) bar[i] = -zBar[i];
-                kBar.AsSpan().Clear();
-                recorder.StepVjp(back, -step, bar, kBar, sink);
+                recorder.StepVjp(back, -step, bar, recorder.ClearedStageCotangents(), sink);
                 for (int i = 0; i < n; i++) yBar[i] += zBar[i] + bar[i];
                 // y_{n+1} = λ(y_n − z_n) + Φ_fwd(z_n).
                 yBar.CopyTo(bar);
-                kBar.AsSpan().Clear();
-                recorder.StepVjp(forward, step, bar, kBar, sink);
+                recorder.StepVjp(forward, step, bar, recorder.ClearedStageCotangents(), sink);
                 for (int i = 0; i < n; i++)
                 {
                     zBar[i] += bar[i] - lambda * yBar[i];
@@ -214,7 +209,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         {
             dynamics.Evaluate(times[0], y, f0);
             evaluations++;
-            gradTimes[0] = -Dot(gradY0, f0);
+            gradTimes[0] = -TimeGradient.Dot(gradY0, f0);
         }
         if (firstSaved == 0) TensorPrimitives.Add(gradY0, outputCotangent[..n], gradY0);
         TensorPrimitives.Add(gradTheta, thetaBar, gradTheta);
@@ -227,6 +222,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
             && engine.TorchdiffeqStageTimes == options.TorchdiffeqStageTimes)
             return;
         dynamics = f;
+        probe = null;
         engine = new ExplicitRungeKutta<T>(options.Method, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
         recorder = new StepRecorder<T>(options.Method, shape, options.TorchdiffeqStageTimes, StepwiseGradient<T>.ChunkLength(n));
         y = new T[n];
@@ -242,36 +238,30 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         zBar = new T[n];
         bar = new T[n];
         scratch = new T[n];
-        kBar = new T[options.Method.Stages * n];
         thetaBar = new T[f.Parameters.Length];
     }
 
     /// <summary>The base method's first step for an adaptive solve: the controller's setting, or the Hairer–Wanner probe of <see cref="Integrator{T}"/>.</summary>
     private double InitialStep(IDifferentiableDynamics<T> f, SolveOptions options, ReadOnlySpan<T> y0)
     {
-        initialEvaluations = 0;
         var pi = (PiController)options.StepSize;
-        if (pi.InitialStep is double given) return given;
-        var probe = new Integrator<T>(f, options, null);
+        if (pi.InitialStep is double given) return Math.Clamp(Math.Abs(given), pi.DtMin, pi.DtMax);
+        if (probe is null || !ReferenceEquals(probeOptions, options))
+        {
+            probe = new Integrator<T>(f, options, null);
+            probeOptions = options;
+        }
         var failure = probe.Start(times[0], times[^1], y0);
         if (failure != SolveFailure.None) throw new OdeSolverException(failure, times[0], 0, 0);
-        initialEvaluations = 2;
+        initialEvaluations = probe.Stats.FunctionEvaluations;
         return Math.Abs(probe.NextStepSize);
     }
 
-    private static bool AllFinite(ReadOnlySpan<T> values)
+    private static void Tolerances(IReadOnlyList<double>? perComponent, double scalar, ref double[] destination)
     {
-        foreach (var v in values)
-        {
-            if (!T.IsFinite(v)) return false;
-        }
-        return true;
-    }
-
-    private static double Dot(ReadOnlySpan<T> a, ReadOnlySpan<T> b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Length; i++) sum += double.CreateTruncating(a[i]) * double.CreateTruncating(b[i]);
-        return sum;
+        int length = perComponent?.Count ?? 1;
+        if (destination.Length != length) destination = new double[length];
+        if (perComponent is null) destination[0] = scalar;
+        else for (int i = 0; i < length; i++) destination[i] = perComponent[i];
     }
 }

@@ -18,7 +18,7 @@ internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, floa
     // ZCA's ε, added to each eigenvalue of the training covariance (0..1 scale): of 0.01, 0.1, 0.3, 1 and 3, 0.3 gave the best classify accuracy.
     private const double ZcaEpsilon = 0.3;
 
-    /// <summary>The pixel scalings <see cref="Load"/> offers: global (the constants above), pixel (each pixel's training-set mean and deviation) or unit ([0, 1]).</summary>
+    /// <summary>The pixel scalings <see cref="Load"/> offers: global (the constants above), pixel (each pixel's training-set mean and deviation), unit ([0, 1]) or zca (whitening with the training covariance, the default).</summary>
     public static readonly string[] Scalings = ["global", "pixel", "unit", "zca"];
 
     public static readonly string[] FileNames = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];

@@ -16,6 +16,33 @@ public class ArenaHugePageTests
     }
 
     [Test]
+    public unsafe void ALargeBlock_IsAdvisedForHugePages_InTheKernelsMapping()
+    {
+        var array = HugePages.Allocate<float>(4 << 20);
+        if (!OperatingSystem.IsLinux() || !HugePages.IsAvailable) Assert.Ignore("transparent huge pages are not available here");
+        ulong address = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array)) + (8UL << 20);
+        // /proc/self/smaps: the mapping that holds the middle of the array carries the "hg" (MADV_HUGEPAGE) flag.
+        string? flags = null;
+        bool inside = false;
+        foreach (string line in File.ReadLines("/proc/self/smaps"))
+        {
+            int dash = line.IndexOf('-');
+            if (dash > 0 && line.IndexOf(' ') > dash && ulong.TryParse(line[..dash], System.Globalization.NumberStyles.HexNumber, null, out ulong lo)
+                && ulong.TryParse(line[(dash + 1)..line.IndexOf(' ')], System.Globalization.NumberStyles.HexNumber, null, out ulong hi))
+            {
+                inside = address >= lo && address < hi;
+            }
+            else if (inside && line.StartsWith("VmFlags:", StringComparison.Ordinal))
+            {
+                flags = line;
+                break;
+            }
+        }
+        GC.KeepAlive(array);
+        Assert.That(flags, Does.Contain(" hg"));
+    }
+
+    [Test]
     public void ATapeRecordingMoreThanOneLargeBlock_KeepsEveryValue()
     {
         // Blocks grow geometrically past the huge-page threshold; values in every block must survive.

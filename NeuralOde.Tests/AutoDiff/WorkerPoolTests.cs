@@ -49,6 +49,36 @@ public class WorkerPoolTests
     }
 
     [Test]
+    public void EveryPartRunsExactlyOnce_WhenTheWorkersHaveGoneToSleepBetweenRuns()
+    {
+        // Runs further apart than the workers' polling time exercise the sleep and wake-up path.
+        using var pool = new WorkerPool(2);
+        var work = new CountingWork(6);
+        for (int run = 0; run < 40; run++)
+        {
+            Array.Clear(work.Counts);
+            pool.Run(work, 6);
+            Assert.That(work.Counts, Is.EqualTo(new[] { 1, 1, 1, 1, 1, 1 }), $"run {run}");
+            Thread.Sleep(1);
+        }
+    }
+
+    [Test]
+    public void ARunStartedInsideAPart_RunsInline_AndCompletes()
+    {
+        using var pool = new WorkerPool(1);
+        var inner = new CountingWork(4);
+        var outer = new NestedWork(pool, inner);
+        pool.Run(outer, 3);
+        Assert.That(inner.Counts, Is.EqualTo(new[] { 3, 3, 3, 3 }));
+    }
+
+    private sealed class NestedWork(WorkerPool pool, CountingWork inner) : IParallelWork
+    {
+        public void Execute(int part, int partCount) => pool.Run(inner, 4);
+    }
+
+    [Test]
     public void APartsException_ReachesTheCaller_AfterTheOtherPartsFinished()
     {
         using var pool = new WorkerPool(1);

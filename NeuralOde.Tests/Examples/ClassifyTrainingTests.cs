@@ -64,7 +64,8 @@ public sealed class ClassifyTrainingTests
             return data;
         }
         float[] train = Draw(count), test = Draw(10);
-        float[] before = [.. test];
+        float[] original = [.. train];
+        train.AsSpan(0, width).CopyTo(test); // test row 0 = train row 0: both sets must go through the same map
         ZcaWhitening.Apply(train, width, 0, train, test);
 
         for (int p = 0; p < width; p++)
@@ -76,7 +77,19 @@ public sealed class ClassifyTrainingTests
                 Assert.That(covariance, Is.EqualTo(p == q ? 1 : 0).Within(1e-3), $"covariance ({p}, {q})");
             }
         }
-        Assert.That(test, Is.Not.EqualTo(before), "the test set goes through the same map");
+        // ZCA (not PCA or another whitening): W is symmetric, so the cross-covariance of whitened and original pixels,
+        // C·W = C^½, is symmetric too; PCA's would be Λ^½·Uᵀ.
+        double[] mean = [.. Enumerable.Range(0, width).Select(p => Enumerable.Range(0, count).Average(n => (double)original[n * width + p]))];
+        for (int p = 0; p < width; p++)
+        {
+            for (int q = 0; q < p; q++)
+            {
+                double pq = Enumerable.Range(0, count).Sum(n => train[n * width + p] * (original[n * width + q] - mean[q]));
+                double qp = Enumerable.Range(0, count).Sum(n => train[n * width + q] * (original[n * width + p] - mean[p]));
+                Assert.That(pq, Is.EqualTo(qp).Within(1e-3 * Math.Max(Math.Abs(pq), 1)), $"cross-covariance ({p}, {q})");
+            }
+        }
+        Assert.That(test.AsSpan(0, width).ToArray(), Is.EqualTo(train.AsSpan(0, width).ToArray()).Within(1e-5), "the test set goes through the training set's map");
     }
 
     [Test]
