@@ -28,8 +28,11 @@ public class GradientStrategyBench<T>
     private ISensitivity sensitivity = null!;
     private SolveOptions options = null!;
 
-    /// <summary>The strategy (reversible runs reversible Heun on the same grid; reversible-rk wraps the same RK4; budget 32 ≈ √1000 keeps each recomputed segment within the cache).</summary>
-    [Params("backprop", "adjoint", "checkpointed", "checkpointed-budget32", "reversible", "reversible-rk")]
+    /// <summary>W4's strategy names (reversible runs reversible Heun on the same grid; reversible-rk wraps the same RK4).</summary>
+    public static IEnumerable<string> Strategies => PeerWorkloads.W4Memory.StrategyNames;
+
+    /// <summary>The strategy.</summary>
+    [ParamsSource(nameof(Strategies))]
     public string Strategy { get; set; } = "backprop";
 
     /// <summary>Fixed steps over [0, 1].</summary>
@@ -44,15 +47,7 @@ public class GradientStrategyBench<T>
         f = new MlpDynamics<T>(network, 256);
         var random = new Random(1);
         y0 = [.. Enumerable.Range(0, 512).Select(_ => T.CreateTruncating(random.NextDouble() * 4 - 2))];
-        sensitivity = Strategy switch
-        {
-            "backprop" => new Backprop(),
-            "adjoint" => new Adjoint(),
-            "checkpointed" => new Checkpointed(),
-            "checkpointed-budget32" => new Checkpointed { Budget = 32 },
-            "reversible" => new Reversible(),
-            _ => new ReversibleRungeKutta(),
-        };
+        sensitivity = PeerWorkloads.W4Memory.Strategy(Strategy);
         options = Strategy == "reversible"
             ? new SolveOptions { StepSize = new FixedStep(1.0 / Steps) }
             : new SolveOptions { Method = Tableaus.ThreeEighths, StepSize = new FixedStep(1.0 / Steps) };
