@@ -18,7 +18,11 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
     private const double LandingSlack = 1e-9;
     private readonly Shape shape;
     private readonly T lambda;
+    // Adaptive steps keep each accepted step's end time (8 bytes a step); fixed steps keep nothing per step, since the
+    // schedule computes step j of interval k as t_k + j·h in both passes, bit for bit.
     private readonly List<double> stepEnds = [];
+    private ReversibleSchedule? schedule;
+    private int accepted;
     private int[] stepCounts = [];
     private double[] times = [];
     private int firstSaved;
@@ -44,8 +48,9 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
     /// <summary>y0 and z0 as the last backward pass reconstructed them (both equal the initial state up to round-off).</summary>
     internal (T[] Y, T[] Z) Reconstructed => (y, z);
 
-    /// <summary>The end time of every accepted step of the last forward, in order.</summary>
-    internal IReadOnlyList<double> StepEnds => stepEnds;
+    /// <summary>The end time of every accepted step of the last forward, in order (materialised from the schedule for fixed steps).</summary>
+    internal IReadOnlyList<double> StepEnds =>
+        schedule is null ? stepEnds : [.. Enumerable.Range(0, stepCounts.Length).SelectMany(k => Enumerable.Range(1, stepCounts[k]).Select(j => schedule.StepTime(k, j)))];
 
     public SolveStats Forward(IDifferentiableDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions options, Span<T> output)
     {
@@ -65,6 +70,8 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         if (stepCounts.Length != times.Length - 1) stepCounts = new int[times.Length - 1];
         else Array.Clear(stepCounts);
         stepEnds.Clear();
+        accepted = 0;
+        schedule = pi is null ? ReversibleSchedule.Create(saveAt, ((FixedStep)options.StepSize).StepSize, options.MaxSteps) : null;
         y0.CopyTo(y);
         y0.CopyTo(z);
         if (firstSaved == 0) y0.CopyTo(output[..n]);
@@ -83,11 +90,19 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
             h = direction * Math.Abs(h);
             while (t != stop)
             {
-                if (stepEnds.Count + rejected >= options.MaxSteps) throw new OdeSolverException(SolveFailure.MaxStepsReached, t, h, options.MaxSteps);
-                bool landing = direction * (t + h - stop) >= -LandingSlack * Math.Abs(h);
-                double tNew = landing ? stop : t + h;
+                if (accepted + rejected >= options.MaxSteps) throw new OdeSolverException(SolveFailure.MaxStepsReached, t, h, options.MaxSteps);
+                double tNew;
+                if (schedule is not null)
+                {
+                    tNew = schedule.StepTime(k, stepCounts[k] + 1);
+                }
+                else
+                {
+                    bool landing = direction * (t + h - stop) >= -LandingSlack * Math.Abs(h);
+                    tNew = landing ? stop : t + h;
+                }
                 double step = tNew - t;
-                if (t + step == t) throw new OdeSolverException(lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow, t, h, stepEnds.Count);
+                if (t + step == t) throw new OdeSolverException(lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow, t, h, accepted);
 
                 // y' = λ(y − z) + Φ(t → t', z); z' = y' + z − Φ(t' → t, y'), whose embedded estimate is the step's error.
                 engine.Step(f, t, step, z, default, stepped, default);
@@ -103,7 +118,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
                     if (double.IsNaN(ratio)) ratio = double.PositiveInfinity;
                     bool accept = ratio <= 1;
                     if (!accept && Math.Abs(step) <= pi.DtMin)
-                        throw new OdeSolverException(finite ? SolveFailure.StepSizeUnderflow : SolveFailure.NonFiniteState, t, step, stepEnds.Count);
+                        throw new OdeSolverException(finite ? SolveFailure.StepSizeUnderflow : SolveFailure.NonFiniteState, t, step, accepted);
                     double next = Math.Abs(step) * pi.Factor(ratio, previousRatio, tableau.ControllerOrder, accept);
                     h = direction * Math.Clamp(next, Math.Max(pi.DtMin, 0), pi.DtMax);
                     if (!accept)
@@ -115,13 +130,14 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
                 }
                 else if (!finite)
                 {
-                    throw new OdeSolverException(SolveFailure.NonFiniteState, t, step, stepEnds.Count);
+                    throw new OdeSolverException(SolveFailure.NonFiniteState, t, step, accepted);
                 }
-                if (stepEnds.Count == 0) firstStep = step;
+                if (accepted == 0) firstStep = step;
                 lastStep = step;
                 yNew.CopyTo(y);
                 zNew.CopyTo(z);
-                stepEnds.Add(tNew);
+                if (schedule is null) stepEnds.Add(tNew);
+                accepted++;
                 stepCounts[k]++;
                 t = tNew;
             }
@@ -134,7 +150,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         y.CopyTo(finalY);
         z.CopyTo(finalZ);
         ready = true;
-        return new SolveStats(evaluations + initialEvaluations, stepEnds.Count, rejected, lastStep, firstStep);
+        return new SolveStats(evaluations + initialEvaluations, accepted, rejected, lastStep, firstStep);
     }
 
     public GradientStats Backward(ReadOnlySpan<T> outputCotangent, Span<T> gradY0, Span<T> gradTheta, Span<double> gradTimes)
@@ -155,7 +171,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         var sink = GradientSink<T>.Into(dynamics.Parameters, thetaBar);
         long evaluations = 0, vjpsBefore = recorder.VjpCount;
         int s = recorder.Tableau.Stages;
-        int index = stepEnds.Count;
+        int index = accepted;
         for (int k = times.Length - 2; k >= 0; k--)
         {
             int row = k + 1 - firstSaved;
@@ -171,11 +187,11 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
                     gradTimes[k + 1] = TimeGradient.Dot(cotangent, scratch);
                 }
             }
-            for (int j = 0; j < stepCounts[k]; j++)
+            for (int j = stepCounts[k] - 1; j >= 0; j--)
             {
                 index--;
-                double tEnd = stepEnds[index];
-                double tStart = index > 0 ? stepEnds[index - 1] : times[0];
+                double tEnd = schedule?.StepTime(k, j + 1) ?? stepEnds[index];
+                double tStart = schedule?.StepTime(k, j) ?? (index > 0 ? stepEnds[index - 1] : times[0]);
                 double step = tEnd - tStart;
                 recorder.Reset();
                 // Reconstruct: z_n = z_{n+1} − y_{n+1} + Φ(t_{n+1} → t_n, y_{n+1}); y_n = (y_{n+1} − Φ(t_n → t_{n+1}, z_n))/λ + z_n.
@@ -213,7 +229,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         }
         if (firstSaved == 0) TensorPrimitives.Add(gradY0, outputCotangent[..n], gradY0);
         TensorPrimitives.Add(gradTheta, thetaBar, gradTheta);
-        return new GradientStats(evaluations, recorder.VjpCount - vjpsBefore, stepEnds.Count, stepEnds.Count);
+        return new GradientStats(evaluations, recorder.VjpCount - vjpsBefore, accepted, accepted);
     }
 
     private void Prepare(IDifferentiableDynamics<T> f, SolveOptions options, int n)
