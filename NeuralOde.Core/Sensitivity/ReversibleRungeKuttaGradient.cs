@@ -48,6 +48,9 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
     /// <summary>y0 and z0 as the last backward pass reconstructed them (both equal the initial state up to round-off).</summary>
     internal (T[] Y, T[] Z) Reconstructed => (y, z);
 
+    /// <summary>Step times the last forward stored (none with fixed steps).</summary>
+    internal int StoredStepTimes => stepEnds.Count;
+
     /// <summary>The end time of every accepted step of the last forward, in order (materialised from the schedule for fixed steps).</summary>
     internal IReadOnlyList<double> StepEnds =>
         schedule is null ? stepEnds : [.. Enumerable.Range(0, stepCounts.Length).SelectMany(k => Enumerable.Range(1, stepCounts[k]).Select(j => schedule.StepTime(k, j)))];

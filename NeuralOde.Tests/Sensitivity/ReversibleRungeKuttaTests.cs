@@ -78,6 +78,7 @@ public class ReversibleRungeKuttaTests
         double error = Math.Max(Math.Max(Math.Abs(y[0] - 1), Math.Abs(y[1] - 0.5)), Math.Max(Math.Abs(z[0] - 1), Math.Abs(z[1] - 0.5)));
         TestContext.Out.WriteLine($"oscillator, RK4, 1000 steps: max |(y0, z0) - x0| = {error:E2}");
         Assert.That(run.Backward.RecomputedSteps, Is.EqualTo(1000));
+        Assert.That(run.Gradient.StoredStepTimes, Is.Zero, "fixed steps keep nothing per step");
         Assert.That(error, Is.LessThan(1e-12));
     }
 
@@ -130,6 +131,7 @@ public class ReversibleRungeKuttaTests
         var f = new ScalarGrowth(theta);
         var run = Differentiate(f, new Shape(1, 1), [z0], SaveAt.End(0, t1),
             new SolveOptions { Method = Tableaus.DormandPrince54, RelativeTolerance = 1e-10, AbsoluteTolerance = 1e-12 }, [1.0]);
+        Assert.That(run.Gradient.StoredStepTimes, Is.EqualTo(run.Forward.AcceptedSteps), "adaptive steps keep one time each");
         double e = Math.Exp(theta * t1);
         Assert.That(run.Output[0], Is.EqualTo(z0 * e).Within(1e-8).Percent);
         Assert.That(run.GradY0[0], Is.EqualTo(e).Within(1e-7).Percent);
