@@ -49,13 +49,6 @@ public class ReversibleGradientTests
         return s;
     }
 
-    private static double MaxRelative(double[] actual, double[] expected)
-    {
-        double scale = expected.Max(Math.Abs), worst = 0;
-        for (int i = 0; i < actual.Length; i++) worst = Math.Max(worst, Math.Abs(actual[i] - expected[i]) / scale);
-        return worst;
-    }
-
     private static double MaxAbs(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
     {
         double worst = 0;
@@ -115,7 +108,7 @@ public class ReversibleGradientTests
         var cotangent = GradientCheck.Random(saveAt.Count * 2, DataSeed);
         var run = Differentiate(f, y0, saveAt, 0.07, cotangent);
         var reference = ReversibleTapeReference.Gradient(f, f.StateShape, y0, run.Gradient.Schedule!, saveAt.FirstSavedIndex, cotangent);
-        double ey = MaxRelative(run.GradY0, reference.GradY0), et = MaxRelative(run.GradTheta, reference.GradTheta);
+        double ey = GradientCheck.MaxRelativeToLargest(run.GradY0, reference.GradY0), et = GradientCheck.MaxRelativeToLargest(run.GradTheta, reference.GradTheta);
         TestContext.Out.WriteLine($"linear: dL/dy0 rel {ey:E2}, dL/dtheta rel {et:E2}");
         Assert.That(L(run.Output, cotangent), Is.EqualTo(reference.Loss).Within(1e-12));
         Assert.That(ey, Is.LessThan(1e-10));
@@ -131,7 +124,7 @@ public class ReversibleGradientTests
         var cotangent = GradientCheck.Random(saveAt.Count * Batch * Width, DataSeed + 1);
         var run = Differentiate(f, y0, saveAt, 0.03, cotangent);
         var reference = ReversibleTapeReference.Gradient(f, f.StateShape, y0, run.Gradient.Schedule!, saveAt.FirstSavedIndex, cotangent);
-        double ey = MaxRelative(run.GradY0, reference.GradY0), et = MaxRelative(run.GradTheta, reference.GradTheta);
+        double ey = GradientCheck.MaxRelativeToLargest(run.GradY0, reference.GradY0), et = GradientCheck.MaxRelativeToLargest(run.GradTheta, reference.GradTheta);
         TestContext.Out.WriteLine($"MLP: dL/dy0 rel {ey:E2}, dL/dtheta rel {et:E2}");
         Assert.That(ey, Is.LessThan(1e-10));
         Assert.That(et, Is.LessThan(1e-10));
@@ -281,8 +274,8 @@ public class ReversibleGradientTests
         var gradY0 = new float[y0.Length];
         var gradTheta = new float[ff.Parameters.Length];
         gradient.Backward(cotangent.Select(v => (float)v).ToArray(), gradY0, gradTheta, new double[2]);
-        Assert.That(MaxRelative(gradY0.Select(v => (double)v).ToArray(), run.GradY0), Is.LessThan(1e-4));
-        Assert.That(MaxRelative(gradTheta.Select(v => (double)v).ToArray(), run.GradTheta), Is.LessThan(1e-4));
+        Assert.That(GradientCheck.MaxRelativeToLargest(gradY0.Select(v => (double)v).ToArray(), run.GradY0), Is.LessThan(1e-4));
+        Assert.That(GradientCheck.MaxRelativeToLargest(gradTheta.Select(v => (double)v).ToArray(), run.GradTheta), Is.LessThan(1e-4));
     }
 
     [Test]

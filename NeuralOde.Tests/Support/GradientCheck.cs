@@ -63,4 +63,12 @@ public static class GradientCheck
         for (int i = 0; i < length; i++) a[i] = lo + (hi - lo) * rng.NextDouble();
         return a;
     }
+
+    /// <summary>max_i |actual_i − expected_i| / max_i |expected_i|: the worst difference relative to the largest reference entry.</summary>
+    public static double MaxRelativeToLargest(double[] actual, double[] expected)
+    {
+        double scale = expected.Max(Math.Abs), worst = 0;
+        for (int i = 0; i < actual.Length; i++) worst = Math.Max(worst, Math.Abs(actual[i] - expected[i]) / scale);
+        return worst;
+    }
 }
