@@ -232,6 +232,16 @@ public sealed class Tape<T>
     internal Span<T> ParameterGradients(ParameterSet<T> set) =>
         ReferenceEquals(set, sink.Redirected) ? sink.Destination.Span : set.FrozenGradients.AsSpan(0, set.Length);
 
+    /// <summary>Whether any parameter recorded since the last reset belongs to a set other than <paramref name="set"/>.</summary>
+    internal bool UsesParameterSetsOtherThan(ParameterSet<T> set)
+    {
+        foreach (var used in sets)
+        {
+            if (!ReferenceEquals(used, set)) return true;
+        }
+        return false;
+    }
+
     /// <summary>A position on the tape to roll back to (e.g. to drop the nodes of a rejected step).</summary>
     internal TapeMark Mark() => new(count, customOps.Count, sets.Count, values.Mark());
 

@@ -17,6 +17,15 @@ public interface IDifferentiableDynamics<T> : IDynamics<T>
     /// <summary>The parameters θ.</summary>
     ParameterSet<T> Parameters { get; }
 
+    /// <summary>
+    /// How many rows the state splits into that f maps independently: row i of f(t, y) depends on row i of y (and on t
+    /// and θ) only, as for an MLP applied to each state of a batch. Then <see cref="Record"/> must also accept y holding
+    /// any contiguous block of whole rows (shape rows × Dimension / IndependentRows) and return f of those rows, and
+    /// every parameter it records must belong to <see cref="Parameters"/>: solvers and gradient strategies may record
+    /// each block on its own tape and thread. The default, 1, declares no such structure.
+    /// </summary>
+    int IndependentRows => 1;
+
     /// <summary>Computes gradY = cotangentᵀ·∂f/∂y and gradTheta = cotangentᵀ·∂f/∂θ at (t, y), overwriting both buffers.</summary>
     /// <param name="t">The time.</param>
     /// <param name="y">The state, of length <see cref="IDynamics{T}.Dimension"/>.</param>

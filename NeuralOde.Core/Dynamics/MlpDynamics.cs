@@ -28,6 +28,10 @@ public sealed class MlpDynamics<T> : TapeDynamics<T>
     public int BatchSize => StateShape.Rows;
 
     /// <inheritdoc/>
+    /// <remarks>Every state of the batch is one independent row: the network maps each alone.</remarks>
+    public override int IndependentRows => BatchSize;
+
+    /// <inheritdoc/>
     public override Var<T> Record(Tape<T> tape, double t, Var<T> y) => Network.Forward(tape, y, T.CreateTruncating(t));
 
     private static Mlp<T> CheckNetwork(Mlp<T> network)

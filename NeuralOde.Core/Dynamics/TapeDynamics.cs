@@ -10,12 +10,15 @@ namespace NeuralOde.Core.Dynamics;
 /// call neither allocates.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-/// <remarks>Not thread-safe (one private tape per instance).</remarks>
+/// <remarks>
+/// Dynamics that declare <see cref="IndependentRows"/> and are large enough are replayed in row blocks on one private
+/// tape per block, the blocks on the cores of the shared worker pool (see <see cref="IDifferentiableDynamics{T}.IndependentRows"/>).
+/// Not thread-safe: one instance serves one caller at a time.
+/// </remarks>
 public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly Tape<T> tape = new(1 << 16);
-    private T[] parameterGradient = [];
+    private RowParallelTapes<T>? blocks;
 
     /// <summary>Sets up the private tape for states of <paramref name="stateShape"/>.</summary>
     /// <param name="parameters">The parameters θ.</param>
@@ -37,11 +40,10 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
     public ParameterSet<T> Parameters { get; }
 
     /// <inheritdoc/>
-    public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt)
-    {
-        tape.Reset();
-        Record(tape, t, tape.Constant(y, StateShape)).Value.CopyTo(dydt);
-    }
+    public virtual int IndependentRows => 1;
+
+    /// <inheritdoc/>
+    public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt) => Blocks.Evaluate(t, y, dydt);
 
     /// <inheritdoc/>
     public void Vjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> gradY, Span<T> gradTheta) =>
@@ -49,20 +51,12 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
 
     /// <inheritdoc/>
     /// <remarks>One forward pass: f's value is read off the tape the VJP is taken on (<paramref name="dydt"/> may be empty to skip it).</remarks>
-    public void EvaluateAndVjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> dydt, Span<T> gradY, Span<T> gradTheta)
-    {
-        tape.Reset();
-        var x = tape.Variable(y, StateShape);
-        var f = Record(tape, t, x);
-        if (dydt.Length != 0) f.Value.CopyTo(dydt);
-        // Sized on first use: subclasses add their layers to the set after this base constructor has run.
-        if (parameterGradient.Length != Parameters.Length) parameterGradient = new T[Parameters.Length];
-        Array.Clear(parameterGradient);
-        tape.Backward(f, cotangent, GradientSink<T>.Into(Parameters, parameterGradient));
-        x.Gradient.CopyTo(gradY);
-        parameterGradient.CopyTo(gradTheta);
-    }
+    public void EvaluateAndVjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> dydt, Span<T> gradY, Span<T> gradTheta) =>
+        Blocks.EvaluateAndVjp(t, y, cotangent, dydt, gradY, gradTheta);
 
     /// <inheritdoc/>
     public abstract Var<T> Record(Tape<T> tape, double t, Var<T> y);
+
+    // Made on first use: subclasses add their layers to the parameter set after this base constructor has run.
+    private RowParallelTapes<T> Blocks => blocks ??= new RowParallelTapes<T>(this, StateShape, RowSplit.Parts<T>(this), 1 << 16);
 }

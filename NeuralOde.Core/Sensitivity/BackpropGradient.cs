@@ -19,14 +19,13 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
     private readonly List<int> endRecords = [];
     private T[] initial = [];
     private Action? attemptStarting;
-    private TapeMark attemptMark;
     private int attemptStart;
     private bool attemptOpen;
     private bool started;
     private int acceptedAt;
 
     /// <summary>Bytes of activations the last forward kept on the tape.</summary>
-    public long RecordedBytes => Recorder.Tape.ValueBytesInUse;
+    public long RecordedBytes => Recorder.ValueBytesInUse;
 
     int IDynamics<T>.Dimension => StateShape.Length;
 
@@ -43,7 +42,7 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
     void IDynamics<T>.Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt)
     {
         int record = Recorder.RecordEvaluation(Dynamics, t, y);
-        Recorder.Derivative(record).CopyTo(dydt);
+        Recorder.CopyDerivative(record, dydt);
     }
 
     protected override void BeginForward()
@@ -60,9 +59,8 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
     private void OnAttemptStarting()
     {
         // A previous attempt that was not accepted was rejected: drop what it recorded.
-        if (attemptOpen) Recorder.Rollback(attemptMark, attemptStart);
-        attemptMark = Recorder.Tape.Mark();
-        attemptStart = Recorder.Count;
+        if (attemptOpen) Recorder.RollbackToMark(attemptStart);
+        attemptStart = Recorder.Mark();
         attemptOpen = true;
     }
 

@@ -244,6 +244,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         probe = null;
         engine = new ExplicitRungeKutta<T>(options.Method, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
         recorder = new StepRecorder<T>(options.Method, shape, options.TorchdiffeqStageTimes, StepwiseGradient<T>.ChunkLength(n));
+        recorder.Bind(f);
         y = new T[n];
         z = new T[n];
         yNew = new T[n];

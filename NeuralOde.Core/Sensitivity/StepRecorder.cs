@@ -1,13 +1,11 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using NeuralOde.AutoDiff;
 using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Solvers;
 
 namespace NeuralOde.Core.Sensitivity;
-
-/// <summary>Where one stage evaluation k = f(t, Y) lives on a tape: its input leaf, its first node and its output.</summary>
-internal readonly record struct StageRecord(int Leaf, int First, int Output);
 
 /// <summary>
 /// Records Runge–Kutta steps stage by stage on a tape (each stage f(t_i, Y_i) a self-contained sub-graph) and takes
@@ -17,6 +15,8 @@ internal readonly record struct StageRecord(int Leaf, int First, int Output);
 /// For a step y1 = y0 + h·Σ b_i k_i with k_i = f(t_i, Y_i) and Y_i = y0 + h·Σ_{j&lt;i} a_ij k_j, the reverse pass is
 /// k̄_i = h·b_i·ȳ1 + h·Σ_{m&gt;i} a_mi·Ȳ_m with Ȳ_m = (∂f/∂y)ᵀ k̄_m taken from the recorded stage m, and
 /// ȳ0 = ȳ1 + Σ_m Ȳ_m; θ̄ collects (∂f/∂θ)ᵀ k̄_m. Step sizes are constants (the step sequence is not differentiated).
+/// Dynamics with independent rows are recorded in row blocks on one tape per block (<see cref="RowParallelTapes{T}"/>):
+/// a record is then one <see cref="StageRecord"/> per block, and everything row-wise here works block by block.
 /// </remarks>
 internal sealed class StepRecorder<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -25,9 +25,14 @@ internal sealed class StepRecorder<T>
     private readonly int n;
     private readonly Shape shape;
     private readonly bool torchdiffeqStageTimes;
+    private readonly int chunkLength;
     private readonly T[] stageState;
     private readonly T[] stageCotangent;
     private readonly List<StageRecord> stages = [];
+    private StageRecord[] recordScratch = [];
+    private TapeMark[] marks = [];
+    private RowParallelTapes<T>? blocks;
+    private int parts = 1;
 
     public StepRecorder(ButcherTableau tableau, Shape stateShape, bool torchdiffeqStageTimes, int chunkLength)
     {
@@ -35,57 +40,79 @@ internal sealed class StepRecorder<T>
         shape = stateShape;
         n = stateShape.Length;
         this.torchdiffeqStageTimes = torchdiffeqStageTimes;
+        this.chunkLength = chunkLength;
         stageState = new T[n];
         stageCotangent = new T[tableau.Stages * n];
-        Tape = new Tape<T>(chunkLength);
     }
-
-    public Tape<T> Tape { get; }
 
     public ButcherTableau Tableau => tableau;
 
     /// <summary>Stage records so far (s per recorded step, plus any end-derivative records).</summary>
-    public int Count => stages.Count;
+    public int Count => stages.Count / parts;
 
     /// <summary>Vector–Jacobian products taken so far.</summary>
     public long VjpCount { get; private set; }
 
-    public StageRecord this[int index] => stages[index];
+    /// <summary>Bytes of values recorded on the tapes.</summary>
+    public long ValueBytesInUse => blocks?.ValueBytesInUse ?? 0;
+
+    /// <summary>The number of row blocks each evaluation is recorded in.</summary>
+    public int Parts => parts;
+
+    /// <summary>Prepares the tapes for <paramref name="f"/> (kept while the same dynamics are recorded) and forgets all records.</summary>
+    public void Bind(IDifferentiableDynamics<T> f)
+    {
+        if (blocks is null || !ReferenceEquals(blocks.Dynamics, f))
+        {
+            parts = RowSplit.Parts(f);
+            blocks = new RowParallelTapes<T>(f, shape, parts, chunkLength);
+            recordScratch = new StageRecord[parts];
+            marks = new TapeMark[parts];
+        }
+        Reset();
+    }
 
     public void Reset()
     {
-        Tape.Reset();
+        blocks?.Reset();
         stages.Clear();
     }
 
     /// <summary>Appends a copy of an existing record (so a step's s stage records can be addressed contiguously).</summary>
     public int Append(int record)
     {
-        stages.Add(stages[record]);
-        return stages.Count - 1;
+        for (int p = 0; p < parts; p++) stages.Add(stages[record * parts + p]);
+        return Count - 1;
     }
 
-    /// <summary>Forgets the records from <paramref name="count"/> on and the tape nodes after <paramref name="mark"/>.</summary>
-    public void Rollback(TapeMark mark, int count)
+    /// <summary>Remembers the current end of the records and tapes, for <see cref="RollbackToMark"/>; returns the record count.</summary>
+    public int Mark()
     {
-        Tape.Rollback(mark);
-        stages.RemoveRange(count, stages.Count - count);
+        for (int p = 0; p < parts; p++) marks[p] = Blocks.Tape(p).Mark();
+        return Count;
     }
 
-    /// <summary>Records f(t, y) as a self-contained sub-graph and returns the index of its record.</summary>
+    /// <summary>Forgets the records and tape nodes added since the last <see cref="Mark"/>, which returned <paramref name="count"/>.</summary>
+    public void RollbackToMark(int count)
+    {
+        for (int p = 0; p < parts; p++) Blocks.Tape(p).Rollback(marks[p]);
+        stages.RemoveRange(count * parts, stages.Count - count * parts);
+    }
+
+    /// <summary>Records f(t, y) as a self-contained sub-graph (one per row block) and returns the index of its record.</summary>
     public int RecordEvaluation(IDifferentiableDynamics<T> f, double t, ReadOnlySpan<T> y)
     {
-        int first = Tape.Count;
-        var leaf = Tape.Variable(y, shape);
-        var output = f.Record(Tape, t, leaf);
-        if (output.Shape.Length != n)
-            throw new InvalidOperationException($"The dynamics' Record returned a {output.Shape} value for a {shape} state.");
-        stages.Add(new StageRecord(leaf.Index, first, Tape.Check(output, "output")));
-        return stages.Count - 1;
+        if (!ReferenceEquals(Blocks.Dynamics, f)) throw new InvalidOperationException("The recorder is bound to other dynamics.");
+        Blocks.Record(t, y, recordScratch);
+        stages.AddRange(recordScratch);
+        return Count - 1;
     }
 
-    /// <summary>The value k of a record.</summary>
-    public ReadOnlySpan<T> Derivative(int record) => Tape.Value(stages[record].Output);
+    /// <summary>Copies the value k of a record into <paramref name="destination"/>.</summary>
+    public void CopyDerivative(int record, Span<T> destination)
+    {
+        for (int p = 0; p < parts; p++) DerivativeBlock(record, p).CopyTo(destination[Blocks.Block(p)]);
+    }
 
     /// <summary>
     /// Records the s stages of the step (t, h) from y0 and returns the index of its first stage record; stage 0 reuses
@@ -94,13 +121,13 @@ internal sealed class StepRecorder<T>
     public int RecordStep(IDifferentiableDynamics<T> f, double t, double h, ReadOnlySpan<T> y0, int reuseFirstStage, bool endStageBeforeStepEnd, Span<T> y1)
     {
         int s = tableau.Stages;
-        int firstStage = stages.Count;
+        int firstStage = Count;
         ReadOnlySpan<double> c = tableau.C;
         for (int i = 0; i < s; i++)
         {
             if (i == 0)
             {
-                if (reuseFirstStage >= 0) stages.Add(stages[reuseFirstStage]);
+                if (reuseFirstStage >= 0) Append(reuseFirstStage);
                 else RecordEvaluation(f, t, y0);
                 continue;
             }
@@ -109,8 +136,14 @@ internal sealed class StepRecorder<T>
         }
         if (!y1.IsEmpty)
         {
-            if (tableau.IsFsal) Tape.Value(stages[firstStage + s - 1].Leaf).CopyTo(y1);
-            else Combine(y0, h, tableau.B, firstStage, y1);
+            if (tableau.IsFsal)
+            {
+                for (int p = 0; p < parts; p++) Blocks.Tape(p).Value(stages[(firstStage + s - 1) * parts + p].Leaf).CopyTo(y1[Blocks.Block(p)]);
+            }
+            else
+            {
+                Combine(y0, h, tableau.B, firstStage, y1);
+            }
         }
         return firstStage;
     }
@@ -122,18 +155,20 @@ internal sealed class StepRecorder<T>
         for (int j = 0; j < weights.Length; j++)
         {
             T cj = T.CreateTruncating(h * weights[j]);
-            if (cj != T.Zero) TensorPrimitives.MultiplyAdd(Derivative(firstStage + j), cj, destination, destination);
+            if (cj == T.Zero) continue;
+            for (int p = 0; p < parts; p++)
+            {
+                var block = destination[Blocks.Block(p)];
+                TensorPrimitives.MultiplyAdd(DerivativeBlock(firstStage + j, p), cj, block, block);
+            }
         }
     }
 
     /// <summary>Adds (∂f/∂y)ᵀ·cotangent of a record into <paramref name="gradY"/> and (∂f/∂θ)ᵀ·cotangent into the sink.</summary>
     public void AccumulateVjp(int record, ReadOnlySpan<T> cotangent, Span<T> gradY, GradientSink<T> sink)
     {
-        VjpCount++;
-        var r = stages[record];
-        Tape.Sweep(r.First, r.Output, cotangent, sink);
-        var g = Tape.Gradient(r.Leaf);
-        TensorPrimitives.Add(gradY, g, gradY);
+        SweepRecord(record, cotangent, gradY, sink);
+        Blocks.FlushGradients(sink);
     }
 
     /// <summary>The stage cotangent buffer k̄ (s × n), cleared.</summary>
@@ -163,7 +198,7 @@ internal sealed class StepRecorder<T>
             var kBarI = kBar.Slice(i * n, n);
             if (IsZero(kBarI)) continue;
             yStage.Clear();
-            AccumulateVjp(firstStage + i, kBarI, yStage, sink);
+            SweepRecord(firstStage + i, kBarI, yStage, sink);
             TensorPrimitives.Add(yBar, yStage, yBar);
             ReadOnlySpan<double> a = i > 0 ? tableau.ARow(i) : default;
             for (int j = 0; j < a.Length; j++)
@@ -172,6 +207,17 @@ internal sealed class StepRecorder<T>
                 if (cj != T.Zero) TensorPrimitives.MultiplyAdd(yStage, cj, kBar.Slice(j * n, n), kBar.Slice(j * n, n));
             }
         }
+        Blocks.FlushGradients(sink);
+    }
+
+    private RowParallelTapes<T> Blocks => blocks ?? throw new InvalidOperationException("The recorder has no dynamics bound yet.");
+
+    private ReadOnlySpan<T> DerivativeBlock(int record, int part) => Blocks.Tape(part).Value(stages[record * parts + part].Output);
+
+    private void SweepRecord(int record, ReadOnlySpan<T> cotangent, Span<T> gradY, GradientSink<T> sink)
+    {
+        VjpCount++;
+        Blocks.Sweep(CollectionsMarshal.AsSpan(stages).Slice(record * parts, parts), cotangent, gradY, sink);
     }
 
     private static bool IsZero(ReadOnlySpan<T> values) => values.IndexOfAnyExcept(T.Zero) < 0;

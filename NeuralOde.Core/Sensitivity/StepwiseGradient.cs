@@ -47,8 +47,8 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
         Ode.Validate(f, y0, saveAt, options);
         int n = f.Dimension;
         if (StateShape.Length != n) throw new ArgumentException($"The state's shape {StateShape} does not hold the dynamics' {n} elements.", nameof(y0));
-        bool sameRecorder = Recorder is not null && ReferenceEquals(Options.Method, options.Method) && Options.TorchdiffeqStageTimes == options.TorchdiffeqStageTimes;
-        if (!sameRecorder) Recorder = new StepRecorder<T>(options.Method, StateShape, options.TorchdiffeqStageTimes, ChunkLength(n));
+        if (Recorder is null || !ReferenceEquals(Options.Method, options.Method) || Options.TorchdiffeqStageTimes != options.TorchdiffeqStageTimes)
+            Recorder = new StepRecorder<T>(options.Method, StateShape, options.TorchdiffeqStageTimes, ChunkLength(n));
         Options = options;
         if (!ReferenceEquals(Dynamics, f))
         {
@@ -59,6 +59,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
             scratch = new T[n];
             weights = new double[options.Method.Stages];
         }
+        Recorder.Bind(f);
         times = saveAt.TimesArray;
         firstSaved = saveAt.FirstSavedIndex;
         StepCount = 0;

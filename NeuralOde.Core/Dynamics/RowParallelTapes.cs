@@ -1,0 +1,230 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using NeuralOde.AutoDiff;
+using NeuralOde.AutoDiff.Nn;
+using NeuralOde.AutoDiff.Threading;
+
+namespace NeuralOde.Core.Dynamics;
+
+/// <summary>
+/// Records evaluations of row-independent dynamics (<see cref="IDifferentiableDynamics{T}.IndependentRows"/>) as one
+/// sub-graph per block of rows, each block on its own tape and run on its own core of <see cref="WorkerPool.Shared"/>;
+/// with one block it is a single tape used on the calling thread.
+/// </summary>
+/// <remarks>
+/// Block p always holds the same rows (<see cref="RowSplit.Start"/>), so a block's tape memory is written by one
+/// thread at a time and rows of f and ∂f/∂y are bitwise those of an unsplit evaluation. Parameter gradients of the
+/// blocks go to private buffers (two blocks must not add into one vector at once) and are summed in block order when
+/// the caller flushes them. A class cannot hold spans, so a run pins its operands and hands the blocks pointers.
+/// </remarks>
+/// <typeparam name="T">The element type.</typeparam>
+internal sealed unsafe class RowParallelTapes<T> : IParallelWork
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private enum Job { Record, Sweep, Evaluate, EvaluateAndVjp }
+
+    private readonly Tape<T>[] tapes;
+    private readonly Shape[] blockShapes;
+    private readonly int[] offsets;
+    private readonly T[][] partialGradients;
+    private readonly StageRecord[] records;
+    private readonly ParameterSet<T> parameters;
+    private readonly IDifferentiableDynamics<T> f;
+    private Job job;
+    private double time;
+    private T* y;
+    private T* values;
+    private T* cotangent;
+    private T* gradY;
+    private bool gradientsPending;
+
+    /// <summary>Sets up the tapes for <paramref name="dynamics"/> split into <paramref name="parts"/> row blocks.</summary>
+    /// <param name="dynamics">The dynamics; with more than one block every parameter must be in its <see cref="IDifferentiableDynamics{T}.Parameters"/>.</param>
+    /// <param name="stateShape">The state's layout, the shape of the one block when there is no split.</param>
+    /// <param name="parts">The number of blocks (<see cref="RowSplit.Parts"/>).</param>
+    /// <param name="chunkLength">The tapes' arena chunk length.</param>
+    public RowParallelTapes(IDifferentiableDynamics<T> dynamics, Shape stateShape, int parts, int chunkLength)
+    {
+        f = dynamics;
+        parameters = dynamics.Parameters;
+        int rows = parts == 1 ? 1 : dynamics.IndependentRows;
+        int columns = dynamics.Dimension / rows;
+        tapes = new Tape<T>[parts];
+        blockShapes = new Shape[parts];
+        offsets = new int[parts + 1];
+        partialGradients = new T[parts][];
+        records = new StageRecord[parts];
+        for (int p = 0; p < parts; p++)
+        {
+            tapes[p] = new Tape<T>(chunkLength);
+            int start = RowSplit.Start(rows, p, parts), end = RowSplit.Start(rows, p + 1, parts);
+            blockShapes[p] = parts == 1 ? stateShape : new Shape(end - start, columns);
+            offsets[p] = start * columns;
+            partialGradients[p] = new T[parameters.Length];
+        }
+        offsets[parts] = dynamics.Dimension;
+    }
+
+    /// <summary>The dynamics the blocks record.</summary>
+    public IDifferentiableDynamics<T> Dynamics => f;
+
+    /// <summary>The number of row blocks.</summary>
+    public int Parts => tapes.Length;
+
+    /// <summary>Block p's tape.</summary>
+    public Tape<T> Tape(int part) => tapes[part];
+
+    /// <summary>The element range of block p in the flat state.</summary>
+    public Range Block(int part) => offsets[part]..offsets[part + 1];
+
+    /// <summary>Bytes of values recorded on all tapes.</summary>
+    public long ValueBytesInUse
+    {
+        get
+        {
+            long bytes = 0;
+            foreach (var tape in tapes) bytes += tape.ValueBytesInUse;
+            return bytes;
+        }
+    }
+
+    /// <summary>Forgets everything recorded, keeping the memory.</summary>
+    public void Reset()
+    {
+        foreach (var tape in tapes) tape.Reset();
+    }
+
+    /// <summary>Records f(t, y) on every block's tape (appending to what is there) and writes the blocks' records into <paramref name="destination"/>.</summary>
+    public void Record(double t, ReadOnlySpan<T> state, Span<StageRecord> destination)
+    {
+        Run(Job.Record, t, state, default, default, default);
+        records.CopyTo(destination);
+    }
+
+    /// <summary>
+    /// Sweeps back through the evaluation whose block records are <paramref name="blocks"/> with
+    /// <paramref name="seed"/> as f's cotangent: adds (∂f/∂y)ᵀ·seed into <paramref name="gradState"/> and
+    /// (∂f/∂θ)ᵀ·seed into <paramref name="sink"/> (with several blocks, only once <see cref="FlushGradients"/> is called).
+    /// </summary>
+    public void Sweep(ReadOnlySpan<StageRecord> blocks, ReadOnlySpan<T> seed, Span<T> gradState, GradientSink<T> sink)
+    {
+        if (tapes.Length == 1)
+        {
+            var r = blocks[0];
+            tapes[0].Sweep(r.First, r.Output, seed, sink);
+            TensorPrimitives.Add(gradState, tapes[0].Gradient(r.Leaf), gradState);
+            return;
+        }
+        blocks.CopyTo(records);
+        gradientsPending = true;
+        Run(Job.Sweep, 0, default, default, seed, gradState);
+    }
+
+    /// <summary>Adds the blocks' parameter gradients since the last flush into <paramref name="sink"/>, in block order, and clears them.</summary>
+    public void FlushGradients(GradientSink<T> sink)
+    {
+        if (!gradientsPending) return;
+        gradientsPending = false;
+        Span<T> target = ReferenceEquals(sink.Redirected, parameters) ? sink.Destination.Span : parameters.Gradients;
+        foreach (var partial in partialGradients.AsSpan(0, tapes.Length))
+        {
+            TensorPrimitives.Add(target, partial, target);
+            Array.Clear(partial);
+        }
+    }
+
+    /// <summary>f(t, y) into <paramref name="dydt"/>, each block on a tape reset for the call.</summary>
+    public void Evaluate(double t, ReadOnlySpan<T> state, Span<T> dydt) => Run(Job.Evaluate, t, state, dydt, default, default);
+
+    /// <summary>
+    /// f(t, y) into <paramref name="dydt"/> (skipped when empty), cotangentᵀ·∂f/∂y into <paramref name="gradState"/> and
+    /// cotangentᵀ·∂f/∂θ into <paramref name="gradTheta"/>, overwriting all three; each block on a tape reset for the call.
+    /// </summary>
+    public void EvaluateAndVjp(double t, ReadOnlySpan<T> state, ReadOnlySpan<T> seed, Span<T> dydt, Span<T> gradState, Span<T> gradTheta)
+    {
+        Run(Job.EvaluateAndVjp, t, state, dydt, seed, gradState);
+        partialGradients[0].CopyTo(gradTheta);
+        for (int p = 1; p < partialGradients.Length; p++) TensorPrimitives.Add(gradTheta, partialGradients[p], gradTheta);
+    }
+
+    private void Run(Job next, double t, ReadOnlySpan<T> state, Span<T> output, ReadOnlySpan<T> seed, Span<T> gradState)
+    {
+        fixed (T* ps = state, po = output, pc = seed, pg = gradState)
+        {
+            job = next;
+            time = t;
+            y = ps;
+            values = output.IsEmpty ? null : po;
+            cotangent = pc;
+            gradY = pg;
+            try
+            {
+                if (tapes.Length == 1) Execute(0, 1);
+                else WorkerPool.Shared.Run(this, tapes.Length);
+            }
+            finally
+            {
+                y = values = cotangent = gradY = null;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Execute(int part, int partCount)
+    {
+        var tape = tapes[part];
+        var shape = blockShapes[part];
+        int offset = offsets[part], length = shape.Length;
+        var block = new ReadOnlySpan<T>(y + offset, length);
+        switch (job)
+        {
+            case Job.Record:
+            {
+                int first = tape.Count;
+                var leaf = tape.Variable(block, shape);
+                int output = CheckedOutput(tape, f.Record(tape, time, leaf), shape);
+                records[part] = new StageRecord(leaf.Index, first, output);
+                break;
+            }
+            case Job.Sweep:
+            {
+                var r = records[part];
+                tape.Sweep(r.First, r.Output, new ReadOnlySpan<T>(cotangent + offset, length), GradientSink<T>.Into(parameters, partialGradients[part]));
+                var target = new Span<T>(gradY + offset, length);
+                TensorPrimitives.Add(target, tape.Gradient(r.Leaf), target);
+                break;
+            }
+            case Job.Evaluate:
+            {
+                tape.Reset();
+                int output = CheckedOutput(tape, f.Record(tape, time, tape.Constant(block, shape)), shape);
+                tape.Value(output).CopyTo(new Span<T>(values + offset, length));
+                break;
+            }
+            case Job.EvaluateAndVjp:
+            {
+                tape.Reset();
+                var x = tape.Variable(block, shape);
+                var fx = f.Record(tape, time, x);
+                int output = CheckedOutput(tape, fx, shape);
+                if (values != null) tape.Value(output).CopyTo(new Span<T>(values + offset, length));
+                var seed = new ReadOnlySpan<T>(cotangent + offset, length);
+                Array.Clear(partialGradients[part]);
+                tape.Backward(fx, seed, GradientSink<T>.Into(parameters, partialGradients[part]));
+                x.Gradient.CopyTo(new Span<T>(gradY + offset, length));
+                break;
+            }
+        }
+    }
+
+    /// <summary>The output's node, after checking it has the block's length and, with several blocks, that the block used no other parameter set.</summary>
+    private int CheckedOutput(Tape<T> tape, Var<T> output, Shape shape)
+    {
+        int index = tape.Check(output, "output");
+        if (output.Shape.Length != shape.Length)
+            throw new InvalidOperationException($"The dynamics' Record returned a {output.Shape} value for a {shape} state.");
+        if (tapes.Length > 1 && tape.UsesParameterSetsOtherThan(parameters))
+            throw new InvalidOperationException("Dynamics that declare independent rows are recorded in row blocks on several threads, so every parameter they record must belong to their Parameters set.");
+        return index;
+    }
+}

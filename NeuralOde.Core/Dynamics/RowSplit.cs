@@ -1,0 +1,40 @@
+using System.Numerics;
+using NeuralOde.AutoDiff.Threading;
+
+namespace NeuralOde.Core.Dynamics;
+
+/// <summary>How many row blocks an evaluation of row-independent dynamics is split into, one per core.</summary>
+/// <remarks>
+/// Splitting pays when one block's work is much larger than a pool run's hand-off (about a microsecond): at least
+/// <see cref="MinimumRowsPerPart"/> rows per block and rows × parameters (a proxy for the multiply–adds of one
+/// evaluation) of at least <see cref="MinimumWork"/>. The count follows the machine's cores, as a large GEMM's split
+/// does: each row of f and of ∂f/∂y is computed exactly as unsplit, but the parameter gradient sums the blocks'
+/// partial sums, so its rounding depends on the count.
+/// </remarks>
+internal static class RowSplit
+{
+    /// <summary>The fewest rows a block gets.</summary>
+    public const int MinimumRowsPerPart = 32;
+
+    /// <summary>The least rows × parameters worth splitting.</summary>
+    public const long MinimumWork = 1 << 18;
+
+    /// <summary>When set (tests), the split to use instead of the machine's, still capped by the rows.</summary>
+    [ThreadStatic] internal static int? ForcedParts;
+
+    /// <summary>The number of row blocks for <paramref name="f"/> on this machine; 1 means no split.</summary>
+    /// <exception cref="ArgumentException">f claims independent rows that do not divide its dimension.</exception>
+    public static int Parts<T>(IDifferentiableDynamics<T> f)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = f.IndependentRows;
+        if (rows < 1 || f.Dimension % rows != 0)
+            throw new ArgumentException($"The dynamics declare {rows} independent rows, which do not divide their dimension {f.Dimension}.", nameof(f));
+        if (ForcedParts is int forced) return Math.Clamp(forced, 1, rows);
+        if (rows < 2 * MinimumRowsPerPart || (long)rows * f.Parameters.Length < MinimumWork) return 1;
+        return Math.Min(WorkerPool.Shared.Participants, rows / MinimumRowsPerPart);
+    }
+
+    /// <summary>The first row of block <paramref name="part"/> of <paramref name="parts"/> over <paramref name="rows"/> rows (part = parts gives rows).</summary>
+    public static int Start(int rows, int part, int parts) => (int)((long)rows * part / parts);
+}
