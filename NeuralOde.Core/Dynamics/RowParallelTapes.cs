@@ -120,6 +120,33 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
         Run(Job.Sweep, 0, default, default, seed, gradState);
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> once per block (block p as part p), on the pool when there are several; each part
+    /// may sweep its block's records with <see cref="SweepBlock"/>. Gradients reach the sink at <see cref="FlushGradients"/>.
+    /// </summary>
+    public void RunBlocks(IParallelWork work)
+    {
+        if (tapes.Length == 1)
+        {
+            work.Execute(0, 1);
+            return;
+        }
+        gradientsPending = true;
+        WorkerPool.Shared.Run(work, tapes.Length);
+    }
+
+    /// <summary>
+    /// Inside a part of <see cref="RunBlocks"/>: sweeps block <paramref name="part"/>'s record with the block's
+    /// <paramref name="seed"/>, adding the block's (∂f/∂y)ᵀ·seed into <paramref name="gradState"/> (the block's slice)
+    /// and (∂f/∂θ)ᵀ·seed into <paramref name="sink"/> when unsplit, else into the block's buffer.
+    /// </summary>
+    public void SweepBlock(int part, StageRecord record, ReadOnlySpan<T> seed, Span<T> gradState, GradientSink<T> sink)
+    {
+        var tape = tapes[part];
+        tape.Sweep(record.First, record.Output, seed, tapes.Length == 1 ? sink : GradientSink<T>.Into(parameters, partialGradients[part]));
+        TensorPrimitives.Add(gradState, tape.Gradient(record.Leaf), gradState);
+    }
+
     /// <summary>Adds the blocks' parameter gradients since the last flush into <paramref name="sink"/>, in block order, and clears them.</summary>
     public void FlushGradients(GradientSink<T> sink)
     {

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using NeuralOde.AutoDiff;
+using NeuralOde.AutoDiff.Threading;
 using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Solvers;
 
@@ -32,6 +33,7 @@ internal sealed class StepRecorder<T>
     private StageRecord[] recordScratch = [];
     private TapeMark[] marks = [];
     private RowParallelTapes<T>? blocks;
+    private StepVjpWork? stepVjp;
     private int parts = 1;
 
     public StepRecorder(ButcherTableau tableau, Shape stateShape, bool torchdiffeqStageTimes, int chunkLength)
@@ -67,6 +69,7 @@ internal sealed class StepRecorder<T>
             parts = RowSplit.Parts(f);
             blocks = new RowParallelTapes<T>(f, shape, parts, chunkLength);
             recordScratch = new StageRecord[parts];
+            stepVjp = null;
             marks = new TapeMark[parts];
         }
         Reset();
@@ -182,31 +185,11 @@ internal sealed class StepRecorder<T>
     /// The reverse pass of a recorded step: given ȳ1 in <paramref name="yBar"/> and any stage cotangents already in
     /// <paramref name="kBar"/> (from interpolated outputs), overwrites <paramref name="yBar"/> with ȳ0 and sends θ̄ to the sink.
     /// </summary>
+    /// <remarks>Every operation here is row-wise, so with row blocks each block runs the whole pass on its own rows, in one pool run.</remarks>
     public void StepVjp(int firstStage, double h, Span<T> yBar, Span<T> kBar, GradientSink<T> sink)
     {
-        int s = tableau.Stages;
-        ReadOnlySpan<double> b = tableau.IsFsal ? tableau.ARow(s - 1) : tableau.B;
-        for (int j = 0; j < b.Length; j++)
-        {
-            T cj = T.CreateTruncating(h * b[j]);
-            if (cj != T.Zero) TensorPrimitives.MultiplyAdd(yBar, cj, kBar.Slice(j * n, n), kBar.Slice(j * n, n));
-        }
-        // ȳ0 starts as ȳ1 (y1 = y0 + …); each stage adds its Ȳ_i, which also flows to the earlier stages' k̄_j.
-        var yStage = stageState.AsSpan();
-        for (int i = s - 1; i >= 0; i--)
-        {
-            var kBarI = kBar.Slice(i * n, n);
-            if (IsZero(kBarI)) continue;
-            yStage.Clear();
-            SweepRecord(firstStage + i, kBarI, yStage, sink);
-            TensorPrimitives.Add(yBar, yStage, yBar);
-            ReadOnlySpan<double> a = i > 0 ? tableau.ARow(i) : default;
-            for (int j = 0; j < a.Length; j++)
-            {
-                T cj = T.CreateTruncating(h * a[j]);
-                if (cj != T.Zero) TensorPrimitives.MultiplyAdd(yStage, cj, kBar.Slice(j * n, n), kBar.Slice(j * n, n));
-            }
-        }
+        stepVjp ??= new StepVjpWork(this);
+        stepVjp.Run(firstStage, h, yBar, kBar, sink);
         Blocks.FlushGradients(sink);
     }
 
@@ -221,4 +204,71 @@ internal sealed class StepRecorder<T>
     }
 
     private static bool IsZero(ReadOnlySpan<T> values) => values.IndexOfAnyExcept(T.Zero) < 0;
+
+    /// <summary>One step's reverse pass, block by block: block p touches only its rows of ȳ, k̄ and the stage scratch.</summary>
+    private sealed unsafe class StepVjpWork(StepRecorder<T> recorder) : IParallelWork
+    {
+        private readonly int[] swept = new int[recorder.parts];
+        private int firstStage;
+        private double h;
+        private T* yBar;
+        private T* kBar;
+        private GradientSink<T> sink;
+
+        public void Run(int first, double stepSize, Span<T> stateCotangent, Span<T> stageCotangents, GradientSink<T> gradientSink)
+        {
+            fixed (T* py = stateCotangent, pk = stageCotangents)
+            {
+                firstStage = first;
+                h = stepSize;
+                yBar = py;
+                kBar = pk;
+                sink = gradientSink;
+                Array.Clear(swept);
+                try
+                {
+                    recorder.Blocks.RunBlocks(this);
+                }
+                finally
+                {
+                    yBar = kBar = null;
+                    sink = default;
+                }
+            }
+            recorder.VjpCount += swept.Max();
+        }
+
+        public void Execute(int part, int partCount)
+        {
+            var tableau = recorder.tableau;
+            int n = recorder.n, s = tableau.Stages;
+            var (offset, length) = recorder.Blocks.Block(part).GetOffsetAndLength(n);
+            var yBarBlock = new Span<T>(yBar + offset, length);
+            Span<T> KBar(int stage) => new(kBar + stage * n + offset, length);
+
+            ReadOnlySpan<double> b = tableau.IsFsal ? tableau.ARow(s - 1) : tableau.B;
+            for (int j = 0; j < b.Length; j++)
+            {
+                T cj = T.CreateTruncating(h * b[j]);
+                if (cj != T.Zero) TensorPrimitives.MultiplyAdd(yBarBlock, cj, KBar(j), KBar(j));
+            }
+            // ȳ0 starts as ȳ1 (y1 = y0 + …); each stage adds its Ȳ_i, which also flows to the earlier stages' k̄_j.
+            var yStage = recorder.stageState.AsSpan(offset, length);
+            for (int i = s - 1; i >= 0; i--)
+            {
+                var kBarI = KBar(i);
+                if (IsZero(kBarI)) continue;
+                yStage.Clear();
+                recorder.Blocks.SweepBlock(part, recorder.stages[(firstStage + i) * recorder.parts + part], kBarI, yStage, sink);
+                swept[part]++;
+                TensorPrimitives.Add(yBarBlock, yStage, yBarBlock);
+                ReadOnlySpan<double> a = i > 0 ? tableau.ARow(i) : default;
+                for (int j = 0; j < a.Length; j++)
+                {
+                    T cj = T.CreateTruncating(h * a[j]);
+                    if (cj != T.Zero) TensorPrimitives.MultiplyAdd(yStage, cj, KBar(j), KBar(j));
+                }
+            }
+        }
+    }
 }
