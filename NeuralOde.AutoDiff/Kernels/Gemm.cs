@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NeuralOde.AutoDiff.Threading;
 
 namespace NeuralOde.AutoDiff.Kernels;
@@ -106,7 +107,8 @@ public static class Gemm
         ref T rc = ref MemoryMarshal.GetReference(c);
         if (parts <= 1)
         {
-            RunRows(layout, path, ref ra, ref rb, ref rc, m, k, n, 0, m, accumulate);
+            if (IsNarrow<T>(layout, path, m, n)) RunNarrow(layout, path, ref ra, ref rb, ref rc, m, k, n, accumulate);
+            else RunRows(layout, path, ref ra, ref rb, ref rc, m, k, n, 0, m, accumulate);
             return;
         }
 
@@ -125,6 +127,11 @@ public static class Gemm
 
     /// <summary>Runs rows [rowStart, rowEnd) of C on the calling thread with the given width.</summary>
     internal static void RunRows<T>(GemmLayout layout, GemmPath path, ref T a, ref T b, ref T c, int m, int k, int n, int rowStart, int rowEnd, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        RunRows(layout == GemmLayout.TN, layout == GemmLayout.NT, path, ref a, ref b, ref c, m, k, n, rowStart, rowEnd, accumulate);
+
+    /// <summary>As the layout overload, with A stored k×m when <paramref name="aTransposed"/> and B stored n×k when <paramref name="bTransposed"/>.</summary>
+    private static void RunRows<T>(bool aTransposed, bool bTransposed, GemmPath path, ref T a, ref T b, ref T c, int m, int k, int n, int rowStart, int rowEnd, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(float))
@@ -134,9 +141,9 @@ public static class Gemm
             ref float fc = ref Unsafe.As<T, float>(ref c);
             switch (path)
             {
-                case GemmPath.Vector512: GemmBlocked<float, Vector512<float>, Float512>.Run(layout, ref fa, ref fb, ref fc, m, k, n, rowStart, rowEnd, accumulate); break;
-                case GemmPath.Vector256: GemmBlocked<float, Vector256<float>, Float256>.Run(layout, ref fa, ref fb, ref fc, m, k, n, rowStart, rowEnd, accumulate); break;
-                default: GemmBlocked<float, float, ScalarVector<float>>.Run(layout, ref fa, ref fb, ref fc, m, k, n, rowStart, rowEnd, accumulate); break;
+                case GemmPath.Vector512: GemmBlocked<float, Vector512<float>, Float512>.Run(aTransposed, bTransposed, ref fa, ref fb, ref fc, m, k, n, rowStart, rowEnd, accumulate); break;
+                case GemmPath.Vector256: GemmBlocked<float, Vector256<float>, Float256>.Run(aTransposed, bTransposed, ref fa, ref fb, ref fc, m, k, n, rowStart, rowEnd, accumulate); break;
+                default: GemmBlocked<float, float, ScalarVector<float>>.Run(aTransposed, bTransposed, ref fa, ref fb, ref fc, m, k, n, rowStart, rowEnd, accumulate); break;
             }
         }
         else if (typeof(T) == typeof(double))
@@ -146,14 +153,71 @@ public static class Gemm
             ref double dc = ref Unsafe.As<T, double>(ref c);
             switch (path)
             {
-                case GemmPath.Vector512: GemmBlocked<double, Vector512<double>, Double512>.Run(layout, ref da, ref db, ref dc, m, k, n, rowStart, rowEnd, accumulate); break;
-                case GemmPath.Vector256: GemmBlocked<double, Vector256<double>, Double256>.Run(layout, ref da, ref db, ref dc, m, k, n, rowStart, rowEnd, accumulate); break;
-                default: GemmBlocked<double, double, ScalarVector<double>>.Run(layout, ref da, ref db, ref dc, m, k, n, rowStart, rowEnd, accumulate); break;
+                case GemmPath.Vector512: GemmBlocked<double, Vector512<double>, Double512>.Run(aTransposed, bTransposed, ref da, ref db, ref dc, m, k, n, rowStart, rowEnd, accumulate); break;
+                case GemmPath.Vector256: GemmBlocked<double, Vector256<double>, Double256>.Run(aTransposed, bTransposed, ref da, ref db, ref dc, m, k, n, rowStart, rowEnd, accumulate); break;
+                default: GemmBlocked<double, double, ScalarVector<double>>.Run(aTransposed, bTransposed, ref da, ref db, ref dc, m, k, n, rowStart, rowEnd, accumulate); break;
             }
         }
         else
         {
             ThrowUnsupported();
+        }
+    }
+
+    /// <summary>
+    /// Whether C is narrower than one register while Cᵀ fills several, so <see cref="RunNarrow"/> is the faster way: for
+    /// TN on any vector width, for NT and NN (whose Cᵀ packs an m-row operand transposed) where that packing runs in
+    /// AVX-512 registers.
+    /// </summary>
+    internal static bool IsNarrow<T>(GemmLayout layout, GemmPath path, int m, int n)
+        where T : unmanaged
+    {
+        int width = path switch { GemmPath.Vector512 => 64, GemmPath.Vector256 => 32, _ => 0 } / Unsafe.SizeOf<T>();
+        if (n > 4 || n >= width || m < 2 * width) return false;
+        return layout == GemmLayout.TN || (typeof(T) == typeof(float) && path == GemmPath.Vector512 && Avx512F.IsSupported);
+    }
+
+    /// <summary>
+    /// C = (accumulate ? C : 0) + op(A)·op(B) for a C of few columns (a first layer's weight gradient gᵀ·x or input
+    /// gradient g·W with 2 or 3 inputs, an output layer with 2 outputs): computes Cᵀ = op(B)ᵀ·op(A)ᵀ in a scratch buffer.
+    /// </summary>
+    /// <remarks>
+    /// Element (i, j) still receives c = fma(A[i, p], B[p, j], c) for p ascending from C or 0 (the two factors of a fused
+    /// multiply–add commute exactly), so the result is bitwise that of the direct product. The direct product pads each
+    /// row of C to a full register and broadcasts one element of A per multiply–add; the transposed one fills its
+    /// registers with m columns. B becomes the left operand (transposed unless the layout read it transposed) and A the
+    /// packed right one (transposed unless the layout read it transposed).
+    /// </remarks>
+    private static void RunNarrow<T>(GemmLayout layout, GemmPath path, ref T a, ref T b, ref T c, int m, int k, int n, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<T> transposed = NarrowScratch<T>.Get(m * n);
+        if (accumulate)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                for (int j = 0; j < n; j++) transposed[j * m + i] = Unsafe.Add(ref c, i * n + j);
+            }
+        }
+        bool leftTransposed = layout != GemmLayout.NT;
+        bool rightTransposed = layout != GemmLayout.TN;
+        RunRows(leftTransposed, rightTransposed, path, ref b, ref a, ref MemoryMarshal.GetReference(transposed), n, k, m, 0, n, accumulate);
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++) Unsafe.Add(ref c, i * n + j) = transposed[j * m + i];
+        }
+    }
+
+    /// <summary>A per-thread buffer for the transposed C of <see cref="RunNarrow"/>; grows, never shrinks.</summary>
+    private static class NarrowScratch<T>
+        where T : unmanaged
+    {
+        [ThreadStatic] private static T[]? buffer;
+
+        public static Span<T> Get(int length)
+        {
+            if (buffer is null || buffer.Length < length) buffer = new T[Math.Max(length, 1024)];
+            return buffer.AsSpan(0, length);
         }
     }
 

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NeuralOde.AutoDiff.Kernels;
 
@@ -34,8 +36,15 @@ internal static class GemmBlocked<T, TVector, TOps>
     [ThreadStatic] private static T[]? workspace;
 
     /// <summary>Computes rows [rowStart, rowEnd) of C = (accumulate ? C : 0) + op(A)·op(B) for the given layout.</summary>
+    public static void Run(GemmLayout layout, ref T a, ref T b, ref T c, int m, int k, int n, int rowStart, int rowEnd, bool accumulate) =>
+        Run(layout == GemmLayout.TN, layout == GemmLayout.NT, ref a, ref b, ref c, m, k, n, rowStart, rowEnd, accumulate);
+
+    /// <summary>
+    /// Computes rows [rowStart, rowEnd) of C = (accumulate ? C : 0) + op(A)·op(B), with A stored k×m when
+    /// <paramref name="aTransposed"/> (else m×k) and B stored n×k when <paramref name="bTransposed"/> (else k×n).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(GemmLayout layout, ref T a, ref T b, ref T c, int m, int k, int n, int rowStart, int rowEnd, bool accumulate)
+    public static void Run(bool aTransposed, bool bTransposed, ref T a, ref T b, ref T c, int m, int k, int n, int rowStart, int rowEnd, bool accumulate)
     {
         if (rowStart >= rowEnd || n == 0) return;
         if (k == 0)
@@ -47,8 +56,8 @@ internal static class GemmBlocked<T, TVector, TOps>
         int width = TOps.Count;
         int tileRows = TOps.TileRows;
         int panelWidth = TOps.TileVectors * width;
-        nint aRowStride = layout == GemmLayout.TN ? 1 : k;
-        nint aStep = layout == GemmLayout.TN ? m : 1;
+        nint aRowStride = aTransposed ? 1 : k;
+        nint aStep = aTransposed ? m : 1;
         T[] buffer = workspace ??= new T[WorkspaceLength];
         ref T packed = ref MemoryMarshal.GetArrayDataReference(buffer);
         ref T tile = ref Unsafe.Add(ref packed, DepthBlock * ColumnBlock);
@@ -60,7 +69,7 @@ internal static class GemmBlocked<T, TVector, TOps>
             for (int pc = 0; pc < k; pc += DepthBlock)
             {
                 int kc = Math.Min(DepthBlock, k - pc);
-                if (layout == GemmLayout.NT) PackTransposed(ref b, k, pc, kc, jc, nc, ref packed);
+                if (bTransposed) PackTransposed(ref b, k, pc, kc, jc, nc, ref packed);
                 else PackRows(ref b, n, pc, kc, jc, nc, ref packed);
                 bool loadC = accumulate || pc > 0;
 
@@ -108,11 +117,15 @@ internal static class GemmBlocked<T, TVector, TOps>
             int paddedColumns = (columns + width - 1) / width * width;
             ref T destination = ref Unsafe.Add(ref packed, j0 * kc);
             ref T source = ref Unsafe.Add(ref b, (nint)pc * n + jc + j0);
+            int whole = columns / width * width;
             for (int p = 0; p < kc; p++)
             {
-                Span<T> row = MemoryMarshal.CreateSpan(ref Unsafe.Add(ref destination, p * paddedColumns), paddedColumns);
-                MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref source, (nint)p * n), columns).CopyTo(row);
-                row[columns..].Clear();
+                // Register copies rather than a memmove per row: rows here are one to four registers long.
+                ref T from = ref Unsafe.Add(ref source, (nint)p * n);
+                ref T to = ref Unsafe.Add(ref destination, p * paddedColumns);
+                for (int j = 0; j < whole; j += width) TOps.Store(ref Unsafe.Add(ref to, j), TOps.Load(ref Unsafe.Add(ref from, j)));
+                for (int j = whole; j < columns; j++) Unsafe.Add(ref to, j) = Unsafe.Add(ref from, j);
+                for (int j = columns; j < paddedColumns; j++) Unsafe.Add(ref to, j) = default;
             }
         }
     }
@@ -135,10 +148,31 @@ internal static class GemmBlocked<T, TVector, TOps>
             int paddedColumns = (columns + width - 1) / width * width;
             ref T destination = ref Unsafe.Add(ref packed, j0 * kc);
             ref T source = ref Unsafe.Add(ref b, (nint)(jc + j0) * k + pc);
+            int fastColumns = 0;
+            if (typeof(T) == typeof(float) && typeof(TVector) == typeof(Vector512<float>) && Avx512F.IsSupported)
+            {
+                // Whole 16×16 blocks in registers; the scalar loop below does the rest (columns past the last whole block).
+                fastColumns = columns / 16 * 16;
+                int fastDepth = kc / 16 * 16;
+                ref float fs = ref Unsafe.As<T, float>(ref source);
+                ref float fd = ref Unsafe.As<T, float>(ref destination);
+                for (int p0 = 0; p0 < fastDepth; p0 += 16)
+                {
+                    for (int jj0 = 0; jj0 < fastColumns; jj0 += 16)
+                    {
+                        GemmTranspose.Block16(ref Unsafe.Add(ref fs, (nint)jj0 * k + p0), k, ref Unsafe.Add(ref fd, (nint)p0 * paddedColumns + jj0), paddedColumns);
+                    }
+                }
+                for (int p = fastDepth; p < kc; p++)
+                {
+                    ref T row = ref Unsafe.Add(ref destination, (nint)p * paddedColumns);
+                    for (int jj = 0; jj < fastColumns; jj++) Unsafe.Add(ref row, jj) = Unsafe.Add(ref source, (nint)jj * k + p);
+                }
+            }
             for (int p0 = 0; p0 < kc; p0 += Block)
             {
                 int pEnd = Math.Min(p0 + Block, kc);
-                for (int jj0 = 0; jj0 < columns; jj0 += Block)
+                for (int jj0 = fastColumns; jj0 < columns; jj0 += Block)
                 {
                     int jjEnd = Math.Min(jj0 + Block, columns);
                     for (int p = p0; p < pEnd; p++)

@@ -16,7 +16,7 @@ internal sealed class GemmTests
     /// <summary>(m, k, n): unit, odd, remainder-heavy, the MLP shapes, a tall-thin batch, k past one depth block, and k = 0.</summary>
     private static readonly (int M, int K, int N)[] Shapes =
     [
-        (1, 1, 1), (7, 13, 5), (33, 65, 17), (3, 2, 64), (512, 64, 64), (4096, 3, 64), (65, 513, 33), (9, 0, 11),
+        (1, 1, 1), (7, 13, 5), (33, 65, 17), (3, 2, 64), (512, 64, 64), (4096, 3, 64), (65, 513, 33), (9, 0, 11), (64, 130, 2),
     ];
 
     private static readonly Type[] ElementTypes = [typeof(float), typeof(double)];
@@ -66,6 +66,41 @@ internal sealed class GemmTests
         {
             if (type == typeof(float)) SplitIsBitwiseIdentical<float>(layout, path, m, k, n);
             else SplitIsBitwiseIdentical<double>(layout, path, m, k, n);
+        }
+    }
+
+    /// <summary>The (layout, width, type) combinations that run a C of ≤ 4 columns as Cᵀ on this machine.</summary>
+    private static IEnumerable<TestCaseData> NarrowCases() =>
+        from layout in Enum.GetValues<GemmLayout>()
+        from path in new[] { GemmPath.Vector512, GemmPath.Vector256 }
+        from type in ElementTypes
+        where type == typeof(float) ? Gemm.IsNarrow<float>(layout, path, 64, 2) : Gemm.IsNarrow<double>(layout, path, 64, 2)
+        from accumulate in new[] { false, true }
+        select new TestCaseData(layout, path, type, accumulate).SetArgDisplayNames($"{layout}", $"{path}", type.Name, accumulate ? "accumulate" : "overwrite");
+
+    [Test]
+    public void NarrowProducts_TakeTheTransposedPath_ForTNAlways_AndForNTAndNNWithAvx512()
+    {
+        foreach (var path in new[] { GemmPath.Vector512, GemmPath.Vector256 })
+        {
+            Assert.That(Gemm.IsNarrow<float>(GemmLayout.TN, path, 64, 2) && Gemm.IsNarrow<double>(GemmLayout.TN, path, 64, 3), path.ToString());
+        }
+        bool avx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+        Assert.That(Gemm.IsNarrow<float>(GemmLayout.NT, GemmPath.Vector512, 128, 2), Is.EqualTo(avx512));
+        Assert.That(Gemm.IsNarrow<float>(GemmLayout.NN, GemmPath.Vector512, 128, 2), Is.EqualTo(avx512));
+        Assert.That(Gemm.IsNarrow<float>(GemmLayout.TN, GemmPath.Vector512, 64, 5), Is.False, "five columns are not narrow");
+        Assert.That(Gemm.IsNarrow<float>(GemmLayout.TN, GemmPath.Vector512, 31, 2), Is.False, "a C of 31 rows does not fill two registers");
+    }
+
+    [TestCaseSource(nameof(NarrowCases))]
+    public void NarrowTransposedProduct_IsBitwiseTheDirectBlockedOne(GemmLayout layout, GemmPath path, Type type, bool accumulate)
+    {
+        IgnoreUnlessAccelerated(path);
+        // k = 300 and 512 cross depth blocks; 40 and 100 rows leave partial 16×16 transpose blocks and partial panels.
+        foreach (var (m, k, n) in new[] { (64, 128, 2), (64, 512, 3), (100, 7, 1), (40, 300, 3), (128, 64, 2) })
+        {
+            if (type == typeof(float)) NarrowIsDirect<float>(layout, path, m, k, n, accumulate);
+            else NarrowIsDirect<double>(layout, path, m, k, n, accumulate);
         }
     }
 
@@ -245,6 +280,19 @@ internal sealed class GemmTests
             Gemm.Multiply(layout, path, a, b, split, m, k, n, accumulate, fourParticipants, parallelThreshold: 0);
             Assert.That(split, Is.EqualTo(single), $"{layout} {path} {typeof(T).Name} {m}×{k}×{n} accumulate={accumulate}");
         }
+    }
+
+    private static void NarrowIsDirect<T>(GemmLayout layout, GemmPath path, int m, int k, int n, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Assert.That(Gemm.IsNarrow<T>(layout, path, m, n), $"{m}x{k}x{n} takes the transposed path");
+        T[] a = Random<T>(m * k, OperandSeed);
+        T[] b = Random<T>(k * n, OperandSeed + 1);
+        T[] viaEntryPoint = Random<T>(m * n, DestinationSeed);
+        T[] direct = (T[])viaEntryPoint.Clone();
+        Gemm.Multiply(layout, path, a, b, viaEntryPoint, m, k, n, accumulate, pool: null);
+        Gemm.RunRows(layout, path, ref a[0], ref b[0], ref direct[0], m, k, n, 0, m, accumulate);
+        Assert.That(viaEntryPoint, Is.EqualTo(direct), $"{layout} {m}x{k}x{n}");
     }
 
     private static void WidthsAgree<T>(GemmLayout layout, int m, int k, int n)
