@@ -153,7 +153,7 @@ public static partial class Ops
         int index = tape.Push(OpKind.BroadcastRows, shape, tape.RequiresGrad(ir), ir);
         ReadOnlySpan<T> v = tape.Value(ir);
         var y = tape.Value(index);
-        for (int r = 0; r < rows; r++) v.CopyTo(y.Slice(r * rs.Cols, rs.Cols));
+        Kernels.RowKernels.RepeatRow(v, y, rows);
         return tape.Handle(index);
     }
 

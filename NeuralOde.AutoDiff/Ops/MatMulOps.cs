@@ -58,10 +58,7 @@ public static partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         bool hasBias = !bias.IsEmpty;
-        if (hasBias)
-        {
-            for (int r = 0; r < rows; r++) bias.CopyTo(y.Slice(r * outputs, outputs));
-        }
+        if (hasBias) RowKernels.RepeatRow(bias, y, rows);
         Gemm.MultiplyNT(x, weight, y, rows, inputs, outputs, accumulate: hasBias);
         ActivateInPlace(y, y, activation);
     }

@@ -41,8 +41,5 @@ public static partial class Ops
     /// <summary>gradient[c] += Σ_r g[r, c]: the backward of a row broadcast.</summary>
     private static void AccumulateColumnSums<T>(ReadOnlySpan<T> g, int rows, int cols, Span<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (int r = 0; r < rows; r++)
-            System.Numerics.Tensors.TensorPrimitives.Add(destination, g.Slice(r * cols, cols), destination);
-    }
+        => Kernels.RowKernels.AddColumnSums(g, rows, cols, destination);
 }
