@@ -110,6 +110,33 @@ public class RowSplitTests
     }
 
     [Test]
+    public void WarmSplitEvaluations_AllocateNothingOnTheCaller()
+    {
+        var y = State(6);
+        long allocated = Split(2, () =>
+        {
+            var f = Network();
+            var cotangent = State(7);
+            var dydt = new double[y.Length];
+            var gradY = new double[y.Length];
+            var gradTheta = new double[f.Parameters.Length];
+            void Calls()
+            {
+                for (int i = 0; i < 50; i++)
+                {
+                    f.Evaluate(0.1 * i, y, dydt);
+                    f.EvaluateAndVjp(0.1 * i, y, cotangent, dydt, gradY, gradTheta);
+                }
+            }
+            Calls();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Calls();
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+        Assert.That(allocated, Is.Zero);
+    }
+
+    [Test]
     public void SplitBackprop_RecordsTheSameBytesAsUnsplit()
     {
         long Recorded(int parts) => Split(parts, () =>
