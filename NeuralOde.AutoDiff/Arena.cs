@@ -11,6 +11,8 @@ internal sealed class Arena<T>
     where T : unmanaged
 {
     private readonly List<T[]> chunks = [];
+    private readonly List<int> starts = [];
+    private readonly List<int> lengths = [];
     private int current = -1;
     private int used;
     private long reserved;
@@ -29,28 +31,31 @@ internal sealed class Arena<T>
     /// <summary>Reserves <paramref name="length"/> contiguous elements; their content is whatever was there before.</summary>
     public (int Chunk, int Offset) Allocate(int length)
     {
-        if (current >= 0 && chunks[current].Length - used >= length)
+        if (current >= 0 && lengths[current] - used >= length)
         {
-            int offset = used;
+            int offset = starts[current] + used;
             used += length;
             ElementsInUse += length;
             return (current, offset);
         }
 
         int next = current + 1;
-        while (next < chunks.Count && chunks[next].Length < length) next++;
+        while (next < chunks.Count && lengths[next] < length) next++;
         if (next == chunks.Count)
         {
             // Grow geometrically (up to 2^24 elements a block), so a tape that records a long solve makes few large
             // allocations rather than thousands of chunk-sized ones.
             int size = Math.Max(Math.Max(ChunkLength, length), (int)Math.Min(reserved, MaxGrowthLength));
-            chunks.Add(HugePages.Allocate<T>(size));
+            var (array, start) = HugePages.Allocate<T>(size);
+            chunks.Add(array);
+            starts.Add(start);
+            lengths.Add(size);
             reserved += size;
         }
         current = next;
         used = length;
         ElementsInUse += length;
-        return (current, 0);
+        return (current, starts[current]);
     }
 
     public Span<T> Get(int chunk, int offset, int length) => chunks[chunk].AsSpan(offset, length);

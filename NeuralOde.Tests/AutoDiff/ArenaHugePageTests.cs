@@ -5,22 +5,41 @@ namespace NeuralOde.Tests.AutoDiff;
 public class ArenaHugePageTests
 {
     [TestCase(1000)]
-    [TestCase(4 << 20)] // 16 MiB of floats: pinned and advised on Linux
-    public void Allocate_GivesAWritableArrayOfTheRequestedLength(int length)
+    [TestCase(1 << 19)] // 2 MiB of floats: the smallest block that is aligned and advised on Linux
+    [TestCase(4 << 20)] // 16 MiB of floats
+    public void Allocate_GivesAWritableBlockOfTheRequestedLength(int length)
     {
-        var array = HugePages.Allocate<float>(length);
-        Assert.That(array, Has.Length.EqualTo(length));
-        array[0] = 1;
-        array[^1] = 2;
-        Assert.That(array[0] + array[^1], Is.EqualTo(3));
+        var (array, start) = HugePages.Allocate<float>(length);
+        var block = array.AsSpan(start, length);
+        block[0] = 1;
+        block[^1] = 2;
+        Assert.That(block[0] + block[^1], Is.EqualTo(3));
+    }
+
+    [TestCase(1 << 19)]
+    [TestCase(3 << 20)]
+    public unsafe void AnAdvisedBlock_StartsOnAHugePageBoundary(int length)
+    {
+        var (array, start) = HugePages.Allocate<float>(length);
+        if (!OperatingSystem.IsLinux() || !HugePages.IsAvailable) Assert.Ignore("transparent huge pages are not available here");
+        ulong address = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref array[start]);
+        Assert.That(address % (2UL << 20), Is.Zero);
+        Assert.That(array.Length - start, Is.GreaterThanOrEqualTo(length));
+    }
+
+    [Test]
+    public void ASmallBlock_IsAPlainArray()
+    {
+        var (array, start) = HugePages.Allocate<float>(1000);
+        Assert.That((array.Length, start), Is.EqualTo((1000, 0)));
     }
 
     [Test]
     public unsafe void ALargeBlock_IsAdvisedForHugePages_InTheKernelsMapping()
     {
-        var array = HugePages.Allocate<float>(4 << 20);
+        var (array, start) = HugePages.Allocate<float>(4 << 20);
         if (!OperatingSystem.IsLinux() || !HugePages.IsAvailable) Assert.Ignore("transparent huge pages are not available here");
-        ulong address = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array)) + (8UL << 20);
+        ulong address = (ulong)System.Runtime.CompilerServices.Unsafe.AsPointer(ref array[start]) + (8UL << 20);
         // /proc/self/smaps: the mapping that holds the middle of the array carries the "hg" (MADV_HUGEPAGE) flag.
         string? flags = null;
         bool inside = false;
