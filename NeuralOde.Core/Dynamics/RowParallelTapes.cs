@@ -68,9 +68,6 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
     /// <summary>The dynamics the blocks record.</summary>
     public IDifferentiableDynamics<T> Dynamics => f;
 
-    /// <summary>The number of row blocks.</summary>
-    public int Parts => tapes.Length;
-
     /// <summary>Block p's tape.</summary>
     public Tape<T> Tape(int part) => tapes[part];
 

@@ -58,9 +58,6 @@ internal sealed class StepRecorder<T>
     /// <summary>Bytes of values recorded on the tapes.</summary>
     public long ValueBytesInUse => blocks?.ValueBytesInUse ?? 0;
 
-    /// <summary>The number of row blocks each evaluation is recorded in.</summary>
-    public int Parts => parts;
-
     /// <summary>Prepares the tapes for <paramref name="f"/> (kept while the same dynamics are recorded) and forgets all records.</summary>
     public void Bind(IDifferentiableDynamics<T> f)
     {
