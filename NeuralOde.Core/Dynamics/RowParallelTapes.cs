@@ -107,9 +107,7 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
     {
         if (tapes.Length == 1)
         {
-            var r = blocks[0];
-            tapes[0].Sweep(r.First, r.Output, seed, sink);
-            TensorPrimitives.Add(gradState, tapes[0].Gradient(r.Leaf), gradState);
+            SweepBlock(0, blocks[0], seed, gradState, sink);
             return;
         }
         blocks.CopyTo(records);
@@ -199,36 +197,30 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
         var tape = tapes[part];
         var shape = blockShapes[part];
         int offset = offsets[part], length = shape.Length;
-        var block = new ReadOnlySpan<T>(y + offset, length);
         switch (job)
         {
             case Job.Record:
             {
                 int first = tape.Count;
-                var leaf = tape.Variable(block, shape);
+                var leaf = tape.Variable(new ReadOnlySpan<T>(y + offset, length), shape);
                 int output = CheckedOutput(tape, f.Record(tape, time, leaf), shape);
                 records[part] = new StageRecord(leaf.Index, first, output);
                 break;
             }
             case Job.Sweep:
-            {
-                var r = records[part];
-                tape.Sweep(r.First, r.Output, new ReadOnlySpan<T>(cotangent + offset, length), GradientSink<T>.Into(parameters, partialGradients[part]));
-                var target = new Span<T>(gradY + offset, length);
-                TensorPrimitives.Add(target, tape.Gradient(r.Leaf), target);
+                SweepBlock(part, records[part], new ReadOnlySpan<T>(cotangent + offset, length), new Span<T>(gradY + offset, length), default);
                 break;
-            }
             case Job.Evaluate:
             {
                 tape.Reset();
-                int output = CheckedOutput(tape, f.Record(tape, time, tape.Constant(block, shape)), shape);
+                int output = CheckedOutput(tape, f.Record(tape, time, tape.Constant(new ReadOnlySpan<T>(y + offset, length), shape)), shape);
                 tape.Value(output).CopyTo(new Span<T>(values + offset, length));
                 break;
             }
             case Job.EvaluateAndVjp:
             {
                 tape.Reset();
-                var x = tape.Variable(block, shape);
+                var x = tape.Variable(new ReadOnlySpan<T>(y + offset, length), shape);
                 var fx = f.Record(tape, time, x);
                 int output = CheckedOutput(tape, fx, shape);
                 if (values != null) tape.Value(output).CopyTo(new Span<T>(values + offset, length));
