@@ -45,7 +45,7 @@ internal sealed class Arena<T>
         {
             // Grow geometrically (up to 2^24 elements a block), so a tape that records a long solve makes few large
             // allocations rather than thousands of chunk-sized ones.
-            int size = Math.Max(Math.Max(ChunkLength, length), (int)Math.Min(reserved, MaxGrowthLength));
+            int size = HugePages.BlockLength<T>(Math.Max(Math.Max(ChunkLength, length), (int)Math.Min(reserved, MaxGrowthLength)));
             var (array, start) = HugePages.Allocate<T>(size);
             chunks.Add(array);
             starts.Add(start);

@@ -9,8 +9,9 @@ namespace NeuralOde.AutoDiff;
 /// </summary>
 /// <remarks>
 /// An advised block starts on a 2 MiB boundary: the array is over-allocated by 2 MiB and the block begins at the first
-/// boundary inside it, so no part of the block falls in a partial huge page at either end (those would be faulted in
-/// 4 KiB at a time). The slack before the block is never touched, so it costs address space, not memory.
+/// boundary inside it. With a length from <see cref="BlockLength{T}"/> (a whole number of huge pages) no part of the
+/// block falls in a partial huge page, which would be faulted in 4 KiB at a time. The slack is never touched, so it
+/// costs address space, not memory.
 /// </remarks>
 internal static partial class HugePages
 {
@@ -24,6 +25,17 @@ internal static partial class HugePages
 
     /// <summary>The size in bytes from which a block is aligned and advised: one huge page.</summary>
     internal const long MinimumBytes = HugePageBytes;
+
+    /// <summary>The block length to ask for to hold <paramref name="length"/> elements: rounded up to whole huge pages from <see cref="MinimumBytes"/> on.</summary>
+    public static int BlockLength<T>(int length)
+        where T : unmanaged
+    {
+        int size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        if (unavailable || (long)length * size < MinimumBytes || HugePageBytes % size != 0) return length;
+        long perPage = HugePageBytes / size;
+        long rounded = (length + perPage - 1) / perPage * perPage;
+        return rounded <= Array.MaxLength - perPage ? (int)rounded : length;
+    }
 
     /// <summary>
     /// An uninitialised block of <paramref name="length"/> elements: <c>array.AsSpan(start, length)</c>. Blocks of at least

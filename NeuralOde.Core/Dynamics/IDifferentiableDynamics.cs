@@ -22,7 +22,9 @@ public interface IDifferentiableDynamics<T> : IDynamics<T>
     /// and θ) only, as for an MLP applied to each state of a batch. Then <see cref="Record"/> must also accept y holding
     /// any contiguous block of whole rows (shape rows × Dimension / IndependentRows) and return f of those rows, and
     /// every parameter it records must belong to <see cref="Parameters"/>: solvers and gradient strategies may record
-    /// each block on its own tape and thread. The default, 1, declares no such structure.
+    /// each block on its own tape and thread, so <see cref="Record"/> is then called on this instance from several
+    /// threads at once (with different tapes) and must not change the instance's state. The default, 1, declares no
+    /// such structure.
     /// </summary>
     int IndependentRows => 1;
 

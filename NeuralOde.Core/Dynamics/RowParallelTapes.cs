@@ -12,8 +12,9 @@ namespace NeuralOde.Core.Dynamics;
 /// with one block it is a single tape used on the calling thread.
 /// </summary>
 /// <remarks>
-/// Block p always holds the same rows (<see cref="RowSplit.Start"/>), so a block's tape memory is written by one
-/// thread at a time and rows of f and ∂f/∂y are bitwise those of an unsplit evaluation. Parameter gradients of the
+/// Block p always holds the same rows (<see cref="RowSplit.Start"/>, on multiples of 16 rows), so a block's tape memory
+/// is written by one thread at a time, and rows of f and ∂f/∂y are bitwise those of an unsplit evaluation (every GEMM
+/// element is the same chain of fused multiply–adds; element-wise kernels see the same lanes and the same tail). Parameter gradients of the
 /// blocks go to private buffers (two blocks must not add into one vector at once) and are summed in block order when
 /// the caller flushes them. A class cannot hold spans, so a run pins its operands and hands the blocks pointers.
 /// </remarks>
@@ -42,7 +43,7 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
     /// <param name="dynamics">The dynamics; with more than one block every parameter must be in its <see cref="IDifferentiableDynamics{T}.Parameters"/>.</param>
     /// <param name="stateShape">The state's layout, the shape of the one block when there is no split.</param>
     /// <param name="parts">The number of blocks (<see cref="RowSplit.Parts"/>).</param>
-    /// <param name="chunkLength">The tapes' arena chunk length.</param>
+    /// <param name="chunkLength">The arena chunk length for the whole state; each block's tape gets its share.</param>
     public RowParallelTapes(IDifferentiableDynamics<T> dynamics, Shape stateShape, int parts, int chunkLength)
     {
         f = dynamics;
@@ -56,7 +57,7 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
         records = new StageRecord[parts];
         for (int p = 0; p < parts; p++)
         {
-            tapes[p] = new Tape<T>(chunkLength);
+            tapes[p] = new Tape<T>(Math.Max(1 << 12, chunkLength / parts));
             int start = RowSplit.Start(rows, p, parts), end = RowSplit.Start(rows, p + 1, parts);
             blockShapes[p] = parts == 1 ? stateShape : new Shape(end - start, columns);
             offsets[p] = start * columns;
@@ -85,15 +86,21 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
         }
     }
 
-    /// <summary>Forgets everything recorded, keeping the memory.</summary>
+    /// <summary>Forgets everything recorded, and any block gradients a failed sweep left unflushed, keeping the memory.</summary>
     public void Reset()
     {
         foreach (var tape in tapes) tape.Reset();
+        if (gradientsPending)
+        {
+            foreach (var partial in partialGradients) Array.Clear(partial);
+            gradientsPending = false;
+        }
     }
 
     /// <summary>Records f(t, y) on every block's tape (appending to what is there) and writes the blocks' records into <paramref name="destination"/>.</summary>
     public void Record(double t, ReadOnlySpan<T> state, Span<StageRecord> destination)
     {
+        CheckLength(state.Length, "y");
         Run(Job.Record, t, state, default, default, default);
         records.CopyTo(destination);
     }
@@ -105,6 +112,8 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
     /// </summary>
     public void Sweep(ReadOnlySpan<StageRecord> blocks, ReadOnlySpan<T> seed, Span<T> gradState, GradientSink<T> sink)
     {
+        CheckLength(seed.Length, nameof(seed));
+        CheckLength(gradState.Length, nameof(gradState));
         if (tapes.Length == 1)
         {
             SweepBlock(0, blocks[0], seed, gradState, sink);
@@ -156,15 +165,28 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
     }
 
     /// <summary>f(t, y) into <paramref name="dydt"/>, each block on a tape reset for the call.</summary>
-    public void Evaluate(double t, ReadOnlySpan<T> state, Span<T> dydt) => Run(Job.Evaluate, t, state, dydt, default, default);
+    /// <exception cref="ArgumentException">A span's length is not the dynamics' dimension.</exception>
+    public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt)
+    {
+        CheckLength(y.Length, nameof(y));
+        CheckLength(dydt.Length, nameof(dydt));
+        Run(Job.Evaluate, t, y, dydt, default, default);
+    }
 
     /// <summary>
-    /// f(t, y) into <paramref name="dydt"/> (skipped when empty), cotangentᵀ·∂f/∂y into <paramref name="gradState"/> and
+    /// f(t, y) into <paramref name="dydt"/> (skipped when empty), cotangentᵀ·∂f/∂y into <paramref name="gradY"/> and
     /// cotangentᵀ·∂f/∂θ into <paramref name="gradTheta"/>, overwriting all three; each block on a tape reset for the call.
     /// </summary>
-    public void EvaluateAndVjp(double t, ReadOnlySpan<T> state, ReadOnlySpan<T> seed, Span<T> dydt, Span<T> gradState, Span<T> gradTheta)
+    /// <exception cref="ArgumentException">A span's length is not the dynamics' dimension (θ's length for <paramref name="gradTheta"/>).</exception>
+    public void EvaluateAndVjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> dydt, Span<T> gradY, Span<T> gradTheta)
     {
-        Run(Job.EvaluateAndVjp, t, state, dydt, seed, gradState);
+        CheckLength(y.Length, nameof(y));
+        CheckLength(cotangent.Length, nameof(cotangent));
+        if (!dydt.IsEmpty) CheckLength(dydt.Length, nameof(dydt));
+        CheckLength(gradY.Length, nameof(gradY));
+        if (gradTheta.Length != parameters.Length)
+            throw new ArgumentException($"{nameof(gradTheta)} has {gradTheta.Length} elements; the parameters have {parameters.Length}.", nameof(gradTheta));
+        Run(Job.EvaluateAndVjp, t, y, dydt, cotangent, gradY);
         partialGradients[0].CopyTo(gradTheta);
         for (int p = 1; p < partialGradients.Length; p++) TensorPrimitives.Add(gradTheta, partialGradients[p], gradTheta);
     }
@@ -231,6 +253,11 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
                 break;
             }
         }
+    }
+
+    private void CheckLength(int length, string paramName)
+    {
+        if (length != f.Dimension) throw new ArgumentException($"{paramName} has {length} elements; the state has {f.Dimension}.", paramName);
     }
 
     /// <summary>The output's node, after checking it has the block's length and, with several blocks, that the block used no other parameter set.</summary>

@@ -19,7 +19,7 @@ internal static class RowSplit
     /// <summary>The least rows × parameters worth splitting.</summary>
     public const long MinimumWork = 1 << 18;
 
-    /// <summary>When set (tests), the split to use instead of the machine's, still capped by the rows.</summary>
+    /// <summary>When set (tests), the split to use instead of the machine's, still capped at one <see cref="RowAlignment"/> of rows per block.</summary>
     [ThreadStatic] internal static int? ForcedParts;
 
     /// <summary>The number of row blocks for <paramref name="f"/> on this machine; 1 means no split.</summary>
@@ -30,11 +30,22 @@ internal static class RowSplit
         int rows = f.IndependentRows;
         if (rows < 1 || f.Dimension % rows != 0)
             throw new ArgumentException($"The dynamics declare {rows} independent rows, which do not divide their dimension {f.Dimension}.", nameof(f));
-        if (ForcedParts is int forced) return Math.Clamp(forced, 1, rows);
+        int aligned = Math.Max(1, rows / RowAlignment);
+        if (ForcedParts is int forced) return Math.Clamp(forced, 1, aligned);
         if (rows < 2 * MinimumRowsPerPart || (long)rows * f.Parameters.Length < MinimumWork) return 1;
         return Math.Min(WorkerPool.Shared.Participants, rows / MinimumRowsPerPart);
     }
 
+    /// <summary>Every block but the last starts and ends on a multiple of this many rows.</summary>
+    /// <remarks>
+    /// Element-wise kernels run whole SIMD registers from the start of a buffer and finish with a scalar tail, whose
+    /// arithmetic may differ from the vector body's (e.g. exp in softplus). A block boundary at a multiple of 16 rows is
+    /// a multiple of 16 elements in every layer's buffer, so each element lands in the same lane of the same kind of
+    /// operation as in the unsplit evaluation, up to AVX-512 floats.
+    /// </remarks>
+    public const int RowAlignment = 16;
+
     /// <summary>The first row of block <paramref name="part"/> of <paramref name="parts"/> over <paramref name="rows"/> rows (part = parts gives rows).</summary>
-    public static int Start(int rows, int part, int parts) => (int)((long)rows * part / parts);
+    public static int Start(int rows, int part, int parts) =>
+        part >= parts ? rows : (int)((long)rows * part / parts) / RowAlignment * RowAlignment;
 }

@@ -13,7 +13,8 @@ namespace NeuralOde.Core.Dynamics;
 /// <remarks>
 /// Dynamics that declare <see cref="IndependentRows"/> and are large enough are replayed in row blocks on one private
 /// tape per block, the blocks on the cores of the shared worker pool (see <see cref="IDifferentiableDynamics{T}.IndependentRows"/>).
-/// Not thread-safe: one instance serves one caller at a time.
+/// One instance serves one caller at a time; the blocks of one call run <see cref="Record"/> concurrently, so an
+/// override of <see cref="IndependentRows"/> promises that <see cref="Record"/> keeps no state of its own.
 /// </remarks>
 public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
     where T : unmanaged, IFloatingPointIeee754<T>

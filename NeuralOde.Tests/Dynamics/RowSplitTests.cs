@@ -52,6 +52,70 @@ public class RowSplitTests
     }
 
     [TestCase(2)]
+    [TestCase(4)]
+    public void SplitSoftplusNetOfOddWidth_GivesTheUnsplitValuesAndStateCotangentsBitwise(int parts)
+    {
+        // Softplus's element-wise kernel ends each buffer with a scalar tail whose exp differs from the vector body's in
+        // the last bits; blocks on 16-row boundaries keep every element in the same kind of lane as unsplit.
+        var y = State(8);
+        var cotangent = State(9);
+        foreach (var type in new[] { typeof(float), typeof(double) })
+        {
+            (double[] F, double[] GradY) Vjp(int p) => Split(p, () =>
+            {
+                if (type == typeof(float))
+                {
+                    var f = new MlpDynamics<float>(Mlp.Create<float>(3, [25, 25], 3, Activation.Softplus, TimeInput.Concat, seed: 6), Batch);
+                    var dydt = new float[y.Length];
+                    var gradY = new float[y.Length];
+                    f.EvaluateAndVjp(0.3, y.Select(v => (float)v).ToArray(), cotangent.Select(v => (float)v).ToArray(), dydt, gradY, new float[f.Parameters.Length]);
+                    return (dydt.Select(v => (double)v).ToArray(), gradY.Select(v => (double)v).ToArray());
+                }
+                var g = new MlpDynamics<double>(Mlp.Create<double>(3, [25, 25], 3, Activation.Softplus, TimeInput.Concat, seed: 6), Batch);
+                var dydt64 = new double[y.Length];
+                var gradY64 = new double[y.Length];
+                g.EvaluateAndVjp(0.3, y, cotangent, dydt64, gradY64, new double[g.Parameters.Length]);
+                return (dydt64, gradY64);
+            });
+            var whole = Vjp(1);
+            var split = Vjp(parts);
+            Assert.That(split.F, Is.EqualTo(whole.F), type.Name);
+            Assert.That(split.GradY, Is.EqualTo(whole.GradY), type.Name);
+        }
+    }
+
+    [Test]
+    public void BlocksStartOnMultiplesOfSixteenRows_AndCoverEveryRow()
+    {
+        foreach (var (rows, parts) in new[] { (70, 2), (70, 4), (256, 2), (257, 3), (1000, 7) })
+        {
+            var starts = Enumerable.Range(0, parts + 1).Select(p => RowSplit.Start(rows, p, parts)).ToArray();
+            Assert.That(starts[0], Is.Zero);
+            Assert.That(starts[^1], Is.EqualTo(rows));
+            Assert.That(starts[..^1].All(s => s % RowSplit.RowAlignment == 0), $"{rows} rows in {parts}: {string.Join(", ", starts)}");
+            Assert.That(starts.Zip(starts.Skip(1)).All(pair => pair.Second > pair.First), "no block is empty");
+        }
+    }
+
+    [TestCase(1)]
+    [TestCase(2)]
+    public void SpansOfTheWrongLength_AreRefusedWithTheirName(int parts)
+    {
+        Split(parts, () =>
+        {
+            var f = Network();
+            int n = f.Dimension, p = f.Parameters.Length;
+            Assert.That(() => f.Evaluate(0, new double[n - 1], new double[n]), Throws.ArgumentException.With.Property("ParamName").EqualTo("y"));
+            Assert.That(() => f.Evaluate(0, new double[n], new double[n + 3]), Throws.ArgumentException.With.Property("ParamName").EqualTo("dydt"));
+            Assert.That(() => f.Evaluate(0, new double[n], []), Throws.ArgumentException.With.Property("ParamName").EqualTo("dydt"));
+            Assert.That(() => f.Vjp(0, new double[n], new double[n - 3], new double[n], new double[p]), Throws.ArgumentException.With.Property("ParamName").EqualTo("cotangent"));
+            Assert.That(() => f.Vjp(0, new double[n], new double[n], new double[n - 1], new double[p]), Throws.ArgumentException.With.Property("ParamName").EqualTo("gradY"));
+            Assert.That(() => f.Vjp(0, new double[n], new double[n], new double[n], new double[p + 1]), Throws.ArgumentException.With.Property("ParamName").EqualTo("gradTheta"));
+            return 0;
+        });
+    }
+
+    [TestCase(2)]
     [TestCase(3)]
     public void SplitVjp_GivesTheUnsplitStateCotangentBitwise_AndTheParameterGradientToRounding(int parts)
     {
@@ -157,7 +221,8 @@ public class RowSplitTests
         var w4Like = new MlpDynamics<float>(Mlp.Create<float>(2, [64, 64], 2, Activation.Tanh, TimeInput.None, seed: 0), 256);
         int parts = RowSplit.Parts<float>(w4Like);
         Assert.That(parts, Is.EqualTo(Math.Min(Environment.ProcessorCount, 256 / RowSplit.MinimumRowsPerPart)));
-        Assert.That(Split(1000, () => RowSplit.Parts<float>(w1Like)), Is.EqualTo(20), "a forced split is capped at one row per block");
+        Assert.That(Split(1000, () => RowSplit.Parts<float>(w4Like)), Is.EqualTo(256 / RowSplit.RowAlignment), "a forced split is capped at 16 rows a block");
+        Assert.That(Split(2, () => RowSplit.Parts<float>(w1Like)), Is.EqualTo(1), "20 rows make one 16-row block");
     }
 
     [Test]
@@ -166,11 +231,11 @@ public class RowSplitTests
         var f = Split(2, () =>
         {
             var dynamics = new ForeignParameterDynamics();
-            Assert.That(() => dynamics.Evaluate(0, new double[8], new double[8]),
+            Assert.That(() => dynamics.Evaluate(0, new double[64], new double[64]),
                 Throws.InvalidOperationException.With.Message.Contains("must belong to their Parameters"));
             return dynamics;
         });
-        Assert.That(f.IndependentRows, Is.EqualTo(4));
+        Assert.That(f.IndependentRows, Is.EqualTo(32));
     }
 
     [TestCase(1, false)]
@@ -182,7 +247,7 @@ public class RowSplitTests
         {
             var tape = new Tape<double>();
             var options = new SolveOptions { Method = Tableaus.ThreeEighths, StepSize = new FixedStep(0.5) };
-            return OdeLayer.Solve(tape, new ForeignParameterDynamics(), tape.Variable(new double[8], new Shape(4, 2)), SaveAt.End(0, 1), options, new Backprop());
+            return OdeLayer.Solve(tape, new ForeignParameterDynamics(), tape.Variable(new double[64], new Shape(32, 2)), SaveAt.End(0, 1), options, new Backprop());
         });
         if (split) Assert.That(solve, Throws.InvalidOperationException.With.Message.Contains("must belong to their Parameters"));
         else Assert.That(solve, Throws.Nothing);
@@ -203,12 +268,12 @@ public class RowSplitTests
         private readonly Parameter<double> scale;
 
         public ForeignParameterDynamics()
-            : base(new ParameterSet<double>(), new Shape(4, 2))
+            : base(new ParameterSet<double>(), new Shape(32, 2))
         {
             scale = other.Add("scale", new Shape(1, 2));
         }
 
-        public override int IndependentRows => 4;
+        public override int IndependentRows => 32;
 
         public override Var<double> Record(Tape<double> tape, double t, Var<double> y) => Ops.MultiplyRow(y, tape.Parameter(scale));
     }
