@@ -193,9 +193,16 @@ public class RowSplitTests
                 }
             }
             Calls();
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Calls();
-            return GC.GetAllocatedBytesForCurrentThread() - before;
+            // The quietest of several windows, as the GEMM's allocation test: which thread runs which block changes from
+            // run to run, so a one-time lazy allocation can land in any window, while a per-call one shows in all of them.
+            long quietest = long.MaxValue;
+            for (int attempt = 0; attempt < 20 && quietest != 0; attempt++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                Calls();
+                quietest = Math.Min(quietest, GC.GetAllocatedBytesForCurrentThread() - before);
+            }
+            return quietest;
         });
         Assert.That(allocated, Is.Zero);
     }
