@@ -34,7 +34,30 @@ public static class Ode
         return solution;
     }
 
-    /// <summary>Like <see cref="Solve{T}"/>, but a numerical failure is returned in <see cref="OdeSolution{T}.Failure"/> (with the states reached so far) instead of thrown.</summary>
+    /// <summary>Solves y' = f(t, y), y(t0) = y0, for a right-hand side written as a lambda: no class needed.</summary>
+    /// <typeparam name="T">The state's element type, <see cref="float"/> or <see cref="double"/>.</typeparam>
+    /// <param name="f">Writes f(t, y) into dy/dt; called once per evaluation, with spans of y0's length.</param>
+    /// <param name="y0">The initial state; its length is the dimension.</param>
+    /// <param name="saveAt">The times; the first is t0. Descending times integrate backwards.</param>
+    /// <param name="options">Method, controller, tolerances; null for the defaults.</param>
+    /// <param name="events">Events to detect, or null.</param>
+    /// <returns>The solution.</returns>
+    /// <remarks>
+    /// The same as <see cref="Solve{T}(IDynamics{T}, ReadOnlySpan{T}, SaveAt, SolveOptions?, IReadOnlyList{OdeEvent{T}}?)"/>
+    /// with a <see cref="FunctionDynamics{T}"/>: a lambda that allocates nothing gives a solve that allocates nothing per step.
+    /// </remarks>
+    /// <example><c>var sol = Ode.Solve((t, y, dy) =&gt; dy[0] = -0.3 * (y[0] - 20), [90.0], SaveAt.Times(0, 5, 10));</c></example>
+    /// <exception cref="ArgumentException">An argument is invalid; the exception names it and the offending value.</exception>
+    /// <exception cref="OdeSolverException">The solve failed numerically.</exception>
+    public static OdeSolution<T> Solve<T>(OdeFunction<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions? options = null, IReadOnlyList<OdeEvent<T>>? events = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        if (y0.Length == 0) throw new ArgumentException("The initial state is empty.", nameof(y0));
+        return Solve(new FunctionDynamics<T>(y0.Length, f), y0, saveAt, options, events);
+    }
+
+    /// <summary>Like <see cref="Solve{T}(IDynamics{T}, ReadOnlySpan{T}, SaveAt, SolveOptions?, IReadOnlyList{OdeEvent{T}}?)"/>, but a numerical failure is returned in <see cref="OdeSolution{T}.Failure"/> (with the states reached so far) instead of thrown.</summary>
     /// <typeparam name="T">The state's element type.</typeparam>
     /// <param name="f">The dynamics.</param>
     /// <param name="y0">The initial state.</param>

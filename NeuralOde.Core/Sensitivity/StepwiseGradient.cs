@@ -7,7 +7,7 @@ namespace NeuralOde.Core.Sensitivity;
 
 /// <summary>
 /// The exact gradient of the discrete solve, step by step: the forward runs the ordinary step loop (same steps, same
-/// outputs as <see cref="Ode.Solve{T}"/>) and keeps, per accepted step, what a subclass chooses; the backward takes
+/// outputs as <see cref="Ode.Solve{T}(IDynamics{T}, ReadOnlySpan{T}, SaveAt, SolveOptions?, System.Collections.Generic.IReadOnlyList{Events.OdeEvent{T}}?)"/>) and keeps, per accepted step, what a subclass chooses; the backward takes
 /// each step's discrete vector–Jacobian product in reverse (<see cref="StepRecorder{T}"/>), including the dense-output
 /// formulas that served interpolated output times.
 /// </summary>
