@@ -28,12 +28,17 @@ internal sealed class CommonOptions
         Description = "A tiny run that only checks the example end to end (a few iterations, small data).",
     };
 
-    public CommonOptions(string iterationsMeaning)
+    /// <param name="iterationsMeaning">What --iterations counts for this command (its help text).</param>
+    /// <param name="maximumIterations">The largest --iterations the command accepts.</param>
+    /// <param name="whyMaximum">Why there is a maximum, printed with the error.</param>
+    public CommonOptions(string iterationsMeaning, int maximumIterations = int.MaxValue, string? whyMaximum = null)
     {
         iterations.Description = iterationsMeaning;
         iterations.Validators.Add(result =>
         {
-            if (Options.TryGetValue<int?>(result, out var value) && value is int n && n < 1) result.AddError($"--iterations must be at least 1, got {n}.");
+            if (!Options.TryGetValue<int?>(result, out var value) || value is not int n) return;
+            if (n < 1) result.AddError($"--iterations must be at least 1, got {n}.");
+            else if (n > maximumIterations) result.AddError($"--iterations must be at most {maximumIterations}, got {n}{(whyMaximum is null ? "." : $": {whyMaximum}")}");
         });
     }
 

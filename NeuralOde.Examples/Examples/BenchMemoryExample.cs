@@ -97,13 +97,18 @@ internal static class BenchMemoryExample
         File.WriteAllLines(csv, ["steps,strategy,peak_rss_growth_mib,seconds,loss,nfe_forward,nfe_backward",
             .. rows.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Steps},{r.Strategy},{r.GrowthMiB:F3},{r.Seconds:F4},{r.Loss:R},{r.ForwardEvaluations},{r.BackwardEvaluations}"))]);
         var plot = Charts.New("W4: peak RSS growth of one gradient against RK4 steps", "steps N", "peak RSS growth (MiB)");
+        var logSteps = new List<double>();
+        var logGrowth = new List<double>();
         foreach (var group in rows.GroupBy(r => r.Strategy))
         {
             var points = group.OrderBy(r => r.Steps).ToArray();
-            Charts.Line(plot, Charts.Log10(points.Select(p => (double)p.Steps)), Charts.Log10(points.Select(p => Math.Max(p.GrowthMiB, 0.01))), group.Key, markerSize: 7);
+            double[] xs = Charts.Log10(points.Select(p => (double)p.Steps)), ys = Charts.Log10(points.Select(p => Math.Max(p.GrowthMiB, 0.01)));
+            logSteps.AddRange(xs);
+            logGrowth.AddRange(ys);
+            Charts.Line(plot, xs, ys, group.Key, markerSize: 7);
         }
-        Charts.LogTicks(plot.Axes.Bottom);
-        Charts.LogTicks(plot.Axes.Left);
+        Charts.LogTicks(plot.Axes.Bottom, logSteps);
+        Charts.LogTicks(plot.Axes.Left, logGrowth);
         plot.Legend.Alignment = ScottPlot.Alignment.UpperLeft;
         context.Wrote(csv, Charts.Save(plot, context.OutputPath("bench-memory.png")));
         return ExitCodes.Success;

@@ -43,7 +43,7 @@ public sealed class ExampleSmokeTests
     {
         using var run = new ExampleRun();
         Assert.That(run.Smoke("cooling"), Is.Zero, run.Output);
-        run.AssertPng("cooling-order.png", 1100, 700);
+        run.AssertPng("cooling-order.png", 1200, 750);
         foreach (var method in NeuralOde.Core.Solvers.Tableaus.All) Assert.That(run.Output, Does.Contain(method.Name));
     }
 
@@ -55,6 +55,23 @@ public sealed class ExampleSmokeTests
         string rk4 = run.Output.Split('\n').Single(l => l.StartsWith("RK4 ", StringComparison.Ordinal));
         double observed = double.Parse(rk4.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2], System.Globalization.CultureInfo.InvariantCulture);
         Assert.That(observed, Is.EqualTo(4).Within(0.3), rk4);
+    }
+
+    [Test]
+    public void Cooling_IterationsAboveTheMaximum_IsAUsageErrorThatSaysWhy()
+    {
+        using var run = new ExampleRun();
+        int code = run.Invoke("cooling", "--iterations", "17", "--out", run.Folder);
+        Assert.That(code, Is.EqualTo(1), run.Output);
+        Assert.That(run.Output, Does.Contain("--iterations must be at most 16").And.Contain("round-off"));
+    }
+
+    [Test]
+    public void Cooling_AtTheMaximumIterations_RunsEveryMethodWithoutAMaxStepsFailure()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Invoke("cooling", "--iterations", "16", "--out", run.Folder), Is.Zero, run.Output);
+        Assert.That(run.Output, Does.Contain("error at h = 1/32768").And.Not.Contain("MaxSteps"));
     }
 
     [Test]
