@@ -50,13 +50,32 @@ internal sealed class CommonOptions
         command.Options.Add(smoke);
     }
 
-    public RunContext Bind(ParseResult result, AppEnvironment environment) => new(
-        environment.Console,
-        result.GetValue(seed),
-        result.GetValue(output) ?? new DirectoryInfo("out"),
-        result.GetValue(iterations),
-        result.GetValue(smoke),
-        environment.Cancellation);
+    /// <summary>The run's context; the output folder is created and checked for writing first, before any work.</summary>
+    /// <exception cref="ExampleException">--out names a file or a folder that cannot be created or written.</exception>
+    public RunContext Bind(ParseResult result, AppEnvironment environment)
+    {
+        var folder = result.GetValue(output) ?? new DirectoryInfo("out");
+        EnsureWritable(folder);
+        return new(environment.Console, result.GetValue(seed), folder, result.GetValue(iterations), result.GetValue(smoke), environment.Cancellation);
+    }
+
+    /// <summary>Creates <paramref name="folder"/> and writes and deletes a probe file in it, so an unusable --out fails now rather than after the run.</summary>
+    internal static void EnsureWritable(DirectoryInfo folder)
+    {
+        string path = folder.FullName;
+        if (File.Exists(path)) throw new ExampleException($"--out {path} is a file, not a folder: give a folder for the plots.", ExitCodes.Usage);
+        try
+        {
+            Directory.CreateDirectory(path);
+            string probe = Path.Combine(path, $".neuralode-write-test-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ExampleException($"--out {path} cannot be used as the output folder ({e.Message.TrimEnd('.')}): give a folder you can create and write to. Nothing was run.", ExitCodes.Usage);
+        }
+    }
 }
 
 /// <summary>Option helpers: choices are validated at parse time, so a bad value is a usage error, not an exception.</summary>

@@ -57,7 +57,15 @@ internal static class ExampleApp
             args = [DefaultCommand];
         }
         var root = Build(environment);
+        if (!args[0].StartsWith('-') && !root.Subcommands.Any(c => c.Name == args[0]))
+        {
+            return UsageError(environment, [$"unknown command '{args[0]}'; the commands are {string.Join(", ", root.Subcommands.Select(c => c.Name))}."], null);
+        }
         var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            return UsageError(environment, [.. parsed.Errors.Select(e => Readable(e.Message)).Distinct()], args[0]);
+        }
         return parsed.Invoke(new InvocationConfiguration
         {
             Output = environment.Output,
@@ -65,6 +73,30 @@ internal static class ExampleApp
             EnableDefaultExceptionHandler = false,
             ProcessTerminationTimeout = null,
         });
+    }
+
+    /// <summary>Prints each error on one line and one line pointing at --help (not the whole help, which would push the error off screen).</summary>
+    private static int UsageError(AppEnvironment environment, IReadOnlyList<string> errors, string? command)
+    {
+        foreach (string error in errors) environment.Console.MarkupLineInterpolated($"[red]error:[/] {error}");
+        string help = command is null ? "--help" : $"{command} --help";
+        environment.Console.MarkupLineInterpolated($"[grey]See `dotnet run -c Release --project NeuralOde.Examples -- {help}` for the usage and options.[/]");
+        return ExitCodes.Usage;
+    }
+
+    /// <summary>A parser message on one line, with .NET type names replaced by what the user should type.</summary>
+    internal static string Readable(string message)
+    {
+        string text = string.Join(" ", message.Replace("\r", "", StringComparison.Ordinal).Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
+        return text
+            .Replace("'System.Nullable`1[System.Int32]'", "a whole number", StringComparison.Ordinal)
+            .Replace("'System.Int32'", "a whole number", StringComparison.Ordinal)
+            .Replace("'System.Int64'", "a whole number", StringComparison.Ordinal)
+            .Replace("'System.Double'", "a number", StringComparison.Ordinal)
+            .Replace("'System.Single'", "a number", StringComparison.Ordinal)
+            .Replace("'System.Boolean'", "true or false", StringComparison.Ordinal)
+            .Replace("as expected type ", "as ", StringComparison.Ordinal)
+            .Replace("Must be one of: ", "Must be one of ", StringComparison.Ordinal);
     }
 
     /// <summary>Runs one example's body, turning the failures a user can act on into a message and an exit code.</summary>

@@ -37,13 +37,61 @@ public sealed class ClassifyAndUsageTests
     [TestCase("classify", "--batch", "-3")]
     [TestCase("classify", "--epochs", "three")]
     [TestCase("bench-memory", "--strategies", "telepathy")]
-    public void BadOptions_GiveAUsageErrorNotAStackTrace(params string[] args)
+    public void BadOptions_PrintTheErrorAndOneLinePointingAtHelp_NotTheWholeHelpOrAStackTrace(params string[] args)
     {
         using var run = new ExampleRun();
         int code = run.Invoke([.. args, "--out", run.Folder]);
+        string[] lines = run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.That(code, Is.EqualTo(1), run.Output);
-        Assert.That(run.Output, Does.Contain("Usage").Or.Contain("usage"));
+        Assert.That(lines[0], Does.StartWith("error:"), run.Output);
+        Assert.That(lines[^1], Does.Contain("--help"), run.Output);
+        Assert.That(lines, Has.Length.LessThanOrEqualTo(3), run.Output);
         Assert.That(run.Output, Does.Not.Contain("   at "), "no stack trace");
+        Assert.That(run.Output, Does.Not.Contain("System."), "no .NET type names");
+        Assert.That(run.Output, Does.Not.Contain("Options:"), "not the whole help");
+    }
+
+    [Test]
+    public void UnknownCommand_NamesItAndListsTheCommands()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Invoke("no-such-command"), Is.EqualTo(1));
+        Assert.That(run.Output, Does.Contain("unknown command 'no-such-command'").And.Contain("cnf, spiral"));
+        Assert.That(run.Output, Does.Not.Contain("Required command"));
+    }
+
+    [Test]
+    public void NonNumericIterations_SaysAWholeNumberIsExpected()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Invoke("sir", "--iterations", "abc", "--out", run.Folder), Is.EqualTo(1));
+        Assert.That(run.Output, Does.Contain("'abc'").And.Contain("--iterations").And.Contain("whole number"));
+    }
+
+    [Test]
+    public void UnwritableOut_FailsBeforeAnyWorkWithAMessageNamingTheFolder()
+    {
+        using var run = new ExampleRun();
+        string file = Path.Combine(run.Folder, "a-file");
+        File.WriteAllText(file, "not a folder");
+        string below = Path.Combine(file, "plots");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int code = run.Invoke("spiral", "--out", below);   // a full spiral run would take seconds; the check must come first
+        Assert.That(code, Is.EqualTo(1), run.Output);
+        Assert.That(run.Output, Does.Contain("--out " + below).And.Contain("Nothing was run"));
+        Assert.That(run.Output, Does.Not.Contain("spiral  loss").And.Not.Contain("wrote"), "no training, no outputs");
+        Assert.That(clock.Elapsed.TotalSeconds, Is.LessThan(5));
+    }
+
+    [Test]
+    public void OutNamingAFile_IsRefusedBeforeAnyWork()
+    {
+        using var run = new ExampleRun();
+        string file = Path.Combine(run.Folder, "a-file");
+        File.WriteAllText(file, "not a folder");
+        Assert.That(run.Invoke("cooling", "--out", file), Is.EqualTo(1), run.Output);
+        Assert.That(run.Output, Does.Contain("is a file, not a folder"));
+        Assert.That(run.Output, Does.Not.Contain("Euler"), "no method was run");
     }
 
     [TestCase("spiral")]
