@@ -141,11 +141,28 @@ public sealed class OdeSolveNode<T> : ICustomBackward<T>
     /// <summary>The saved states, stacked by rows in time order: (saved times · B) × D.</summary>
     public Var<T> States { get; internal set; }
 
-    /// <summary>The forward solve's statistics (NFE-F counts every call of f, probe and rejected steps included).</summary>
+    /// <summary>The forward solve's statistics; <see cref="SolveStats.FunctionEvaluations"/> is NFE-F: every call of f, the initial-step probe and rejected steps included.</summary>
     public SolveStats ForwardStats { get; internal set; }
 
-    /// <summary>The backward pass's statistics, once the reverse sweep has run (NFE-B, VJPs, recomputed steps).</summary>
+    /// <summary>The backward pass's statistics (NFE-B, VJPs, recomputed steps); null until the reverse sweep has run through this node.</summary>
+    /// <remarks>
+    /// A different type from <see cref="ForwardStats"/> because a backward pass is not a solve: it has no rejected steps
+    /// or step sizes of its own for most strategies, and it counts vector–Jacobian products, which a forward never takes.
+    /// It is nullable because the forward always runs but the backward may not (inference, or a node the loss does not
+    /// reach); null says "no backward yet", which a zero count would not distinguish from Backprop's genuine 0.
+    /// <see cref="BackwardEvaluations"/> reads NFE-B without the null check.
+    /// </remarks>
     public GradientStats? BackwardStats { get; private set; }
+
+    /// <summary>
+    /// NFE-B, the library's one definition: evaluations of f made by the backward pass, <see cref="GradientStats.FunctionEvaluations"/>
+    /// (0 before the reverse sweep). For <see cref="Adjoint"/> the augmented evaluations of the backward solve (each one f
+    /// and one VJP, as torchdiffeq counts them); for <see cref="Checkpointed"/> the stages it recomputes; for
+    /// <see cref="Reversible"/> and <see cref="ReversibleRungeKutta"/> the evaluations that reconstruct the states; for
+    /// <see cref="Backprop"/> 0, since it takes vector–Jacobian products through the stored stages and evaluates nothing
+    /// (those products are in <see cref="GradientStats.VectorJacobianProducts"/>).
+    /// </summary>
+    public long BackwardEvaluations => BackwardStats?.FunctionEvaluations ?? 0;
 
     /// <summary>The state at saved time <paramref name="index"/> (a B × D slice of <see cref="States"/>).</summary>
     /// <param name="index">The saved time's index.</param>

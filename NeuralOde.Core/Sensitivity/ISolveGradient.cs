@@ -24,7 +24,7 @@ internal interface ISolveGradient<T>
 }
 
 /// <summary>What a backward pass through a solve cost.</summary>
-/// <param name="FunctionEvaluations">Evaluations of f made by the backward pass (NFE-B: an adjoint's augmented evaluations, or recomputed stages).</param>
+/// <param name="FunctionEvaluations">Evaluations of f made by the backward pass: NFE-B (an adjoint's augmented evaluations, recomputed or reconstructing stages; 0 for Backprop). See <see cref="OdeSolveNode{T}.BackwardEvaluations"/>.</param>
 /// <param name="VectorJacobianProducts">Vector–Jacobian products of f taken.</param>
 /// <param name="RecomputedSteps">Steps recomputed from checkpoints (Checkpointed) or reconstructed (Reversible).</param>
 /// <param name="Steps">Accepted steps of the backward solve (Adjoint) or of the forward replayed backwards.</param>

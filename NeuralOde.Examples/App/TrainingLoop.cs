@@ -9,10 +9,13 @@ internal readonly record struct IterationReport(double Loss, long ForwardEvaluat
 
 internal static class Evaluations
 {
-    /// <summary>The backward sweep's work in evaluations of f: re-evaluations (checkpointing) plus vector–Jacobian products.</summary>
+    /// <summary>NFE-B as the library defines it (<see cref="NeuralOde.Core.OdeSolveNode{T}.BackwardEvaluations"/>): evaluations of f in the backward pass, 0 for backprop.</summary>
     public static long Backward<T>(NeuralOde.Core.OdeSolveNode<T> solve)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
-        solve.BackwardStats is { } b ? b.FunctionEvaluations + b.VectorJacobianProducts : 0;
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => solve.BackwardEvaluations;
+
+    /// <summary>NFE-F/NFE-B as every command prints them, e.g. "NFE-F/B 23/0".</summary>
+    public static string Format(double forward, double backward, string format = "0") =>
+        string.Create(CultureInfo.InvariantCulture, $"NFE-F/B {forward.ToString(format, CultureInfo.InvariantCulture)}/{backward.ToString(format, CultureInfo.InvariantCulture)}");
 }
 
 /// <summary>Runs a training loop under a live progress bar (loss, NFE, iterations per second) and stops cleanly on Ctrl+C.</summary>
@@ -74,5 +77,5 @@ internal static class TrainingLoop
     }
 
     private static string Describe(string title, double loss, long forward, long backward, double rate) =>
-        string.Create(CultureInfo.InvariantCulture, $"{title}  loss {loss,9:G4}  NFE {forward}+{backward}  {rate,6:F1} it/s");
+        string.Create(CultureInfo.InvariantCulture, $"{title}  loss {loss,9:G4}  {Evaluations.Format(forward, backward)}  {rate,6:F1} it/s");
 }

@@ -76,14 +76,22 @@ internal static class BenchMemoryExample
         var rows = new List<Measurement>();
         var jobs = (from n in steps from s in strategies select (n, s)).ToArray();
         context.Line($"bench-memory (W4): batch {Batch}, 2 → {Width} → {Width} → 2 tanh, 3/8-rule RK4 with N fixed steps on [0, 1], loss sum(y(1)²); one fresh process per measurement, {repeats} per row");
+        context.Line("The same measurement as the benchmark runner's W4 (README): it loads the peer's fixture weights and y0 (loss 499.26),");
+        context.Line("this command draws its own from --seed, so the losses differ while memory, time and NFE are comparable.");
         TrainingLoop.Sweep(context, "bench-memory", jobs.Length, j =>
         {
             var (n, strategy) = jobs[j];
-            var runs = Enumerable.Range(0, repeats).Select(_ => Spawn(context, n, strategy, budget)).OrderBy(m => m.GrowthMiB).ToList();
-            rows.Add(runs[runs.Count / 2]);
+            var runs = new List<Measurement>();
+            for (int r = 0; r < repeats && !context.Cancelled; r++)
+            {
+                if (Spawn(context, n, strategy, budget) is { } measured) runs.Add(measured);
+            }
+            if (runs.Count > 0) rows.Add(runs.OrderBy(m => m.GrowthMiB).ToList()[runs.Count / 2]);
         });
+        if (context.Cancelled)
+            context.Console.MarkupLineInterpolated($"[yellow]Stopped by Ctrl+C after {rows.Count} of {jobs.Length} measurements; writing what there is.[/]");
 
-        var table = new Table().AddColumns("N", "strategy", "peak RSS growth MiB", "fwd+bwd s", "loss", "NFE fwd", "NFE bwd");
+        var table = new Table().AddColumns("N", "strategy", "peak RSS growth MiB", "fwd+bwd s", "loss", "NFE-F", "NFE-B");
         foreach (var r in rows)
         {
             table.AddRow(
@@ -114,7 +122,8 @@ internal static class BenchMemoryExample
         return ExitCodes.Success;
     }
 
-    private static Measurement Spawn(RunContext context, int steps, string strategy, int budget)
+    /// <summary>One measurement in a fresh child process; null when Ctrl+C (which the terminal also sends to the child) stopped it first.</summary>
+    private static Measurement? Spawn(RunContext context, int steps, string strategy, int budget)
     {
         var (host, prefix) = SelfCommand();
         var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -129,7 +138,9 @@ internal static class BenchMemoryExample
         string stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         string? line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith(ResultPrefix, StringComparison.Ordinal));
-        if (process.ExitCode != 0 || line is null)
+        if (line is null && context.Cancelled) return null;
+        // A child that finished its measurement and then saw the terminal's Ctrl+C exits with 130: its result stands.
+        if ((process.ExitCode != 0 && !(context.Cancelled && process.ExitCode == ExitCodes.Cancelled)) || line is null)
             throw new ExampleException($"The measurement of N = {steps}, {strategy} failed (exit {process.ExitCode}): {stdout.Trim()} {stderr.Result.Trim()}");
         string[] f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return new Measurement(steps, strategy, Parse(f[1]), Parse(f[2]), Parse(f[3]), (long)Parse(f[4]), (long)Parse(f[5]));
@@ -162,30 +173,33 @@ internal static class BenchMemoryExample
         for (int i = 0; i < y0.Length; i++) y0[i] = (float)LotkaVolterraExample.Gaussian(random);
         var sensitivity = create(budget);
 
-        _ = Gradient(f, y0, 1, sensitivity);
+        // As the benchmark runner's W4: one tape for the warm-up (N = 1) and the measured solve, so the growth is the
+        // measured solve's own (a second, fresh tape would add its first arena chunks, about 4 MiB).
+        var tape = new Tape<float>();
+        _ = Gradient(tape, f, y0, 1, sensitivity);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
         long before = ReadStatusKiB("VmRSS");
         var clock = Stopwatch.StartNew();
-        var (loss, forward, backward) = Gradient(f, y0, steps, sensitivity);
+        var (loss, forward, backward) = Gradient(tape, f, y0, steps, sensitivity);
         double seconds = clock.Elapsed.TotalSeconds;
         long peak = ReadStatusKiB("VmHWM");
         environment.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ResultPrefix} {(peak - before) / 1024.0:F3} {seconds:F5} {loss:R} {forward} {backward}"));
         return ExitCodes.Success;
     }
 
-    private static (double Loss, long Forward, long Backward) Gradient(MlpDynamics<float> f, float[] y0, int steps, ISensitivity sensitivity)
+    private static (double Loss, long Forward, long Backward) Gradient(Tape<float> tape, MlpDynamics<float> f, float[] y0, int steps, ISensitivity sensitivity)
     {
-        var tape = new Tape<float>();
+        tape.Reset();
         var options = sensitivity is Reversible
             ? new SolveOptions { StepSize = new FixedStep(1.0 / steps) }
             : new SolveOptions { Method = Tableaus.ThreeEighths, StepSize = new FixedStep(1.0 / steps) };
-        var solve = OdeLayer.Solve(tape, f, tape.Variable(y0, new Shape(Batch, 2)), SaveAt.End(0, 1), options, sensitivity);
+        var solve = OdeLayer.Solve(tape, f, tape.Constant(y0, new Shape(Batch, 2)), SaveAt.End(0, 1), options, sensitivity);
         var loss = Ops.Sum(Ops.Square(solve.Final));
         f.Parameters.ZeroGradients();
         tape.Backward(loss);
-        return (loss.Value[0], solve.ForwardStats.FunctionEvaluations, Evaluations.Backward(solve));
+        return (loss.Value[0], solve.ForwardStats.FunctionEvaluations, solve.BackwardEvaluations);
     }
 
     private static long ReadStatusKiB(string field)

@@ -10,6 +10,7 @@ using NeuralOde.Core.Sensitivity;
 using NeuralOde.Examples.App;
 using NeuralOde.Examples.Plotting;
 using NeuralOde.Examples.Training;
+using Spectre.Console;
 
 namespace NeuralOde.Examples.Examples;
 
@@ -43,7 +44,16 @@ internal static class ClassifyExample
         string folder = settings.Data;
         int batch = settings.Batch, epochs = settings.Epochs;
         var sensitivity = settings.Sensitivity;
-        var data = FashionMnist.Load(folder, settings.Standardize);
+        FashionMnist data;
+        try
+        {
+            data = FashionMnist.Load(folder, settings.Standardize, context.Cancellation);
+        }
+        catch (OperationCanceledException) when (context.Cancelled)
+        {
+            context.Console.MarkupLineInterpolated($"[yellow]Stopped by Ctrl+C while loading the data ({clock.Elapsed.TotalSeconds:F1} s): nothing was trained, so no plots are written.[/]");
+            return ExitCodes.Cancelled;
+        }
         context.Line(string.Create(CultureInfo.InvariantCulture, $"classify: {data.TrainCount} training and {data.TestCount} test images from {folder} (loaded in {clock.Elapsed.TotalSeconds:F1} s)"));
         if (data.TrainCount < batch) throw new ExampleException($"--batch {batch} is larger than the {data.TrainCount} training images.");
         if (context.Smoke) epochs = 1;
@@ -100,7 +110,7 @@ internal static class ClassifyExample
             if (context.Cancelled) break;
             accuracies.Add(accuracy);
             context.Line(string.Create(CultureInfo.InvariantCulture,
-                $"epoch {epoch}: train loss {epochLosses.TakeLast(50).Average():F4}, test accuracy {100 * accuracy:F2} %, NFE per batch {forwardTotal / (double)epochLosses.Count:F1} forward + {backwardTotal / (double)epochLosses.Count:F1} backward, test NFE per batch {testEvaluations:F1}, {trainSeconds:F0} s training"));
+                $"epoch {epoch}: train loss {epochLosses.TakeLast(50).Average():F4}, test accuracy {100 * accuracy:F2} %, {Evaluations.Format(forwardTotal / (double)epochLosses.Count, backwardTotal / (double)epochLosses.Count, "0.0")} per batch, test NFE-F per batch {testEvaluations:F1}, {trainSeconds:F0} s training"));
         }
 
         var accuracyPlot = Charts.New("ODE-Net on Fashion-MNIST: test accuracy", "epoch", "test accuracy (%)");

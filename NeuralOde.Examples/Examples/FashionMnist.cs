@@ -35,12 +35,16 @@ internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, floa
         """;
 
     /// <summary>Loads the four files from <paramref name="folder"/> and scales the pixels as <paramref name="scaling"/> names; a missing folder or file is an <see cref="ExampleException"/> with the install hint.</summary>
-    public static FashionMnist Load(string folder, string scaling)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was signalled (checked between files and between blocks of the whitening).</exception>
+    public static FashionMnist Load(string folder, string scaling, CancellationToken cancellation = default)
     {
         var paths = FileNames.Select(name => Find(folder, name)).ToArray();
         if (!Directory.Exists(folder) || paths.Any(p => p is null)) throw new ExampleException(InstallHint(folder), ExitCodes.MissingData);
+        cancellation.ThrowIfCancellationRequested();
         var (trainImages, trainLabels) = Pair(paths[0]!, paths[1]!);
+        cancellation.ThrowIfCancellationRequested();
         var (testImages, testLabels) = Pair(paths[2]!, paths[3]!);
+        cancellation.ThrowIfCancellationRequested();
         switch (scaling)
         {
             case "global":
@@ -52,7 +56,7 @@ internal sealed record FashionMnist(float[] TrainImages, int[] TrainLabels, floa
             case "unit":
                 break;
             case "zca":
-                ZcaWhitening.Apply(trainImages, Pixels, ZcaEpsilon, trainImages, testImages);
+                ZcaWhitening.Apply(trainImages, Pixels, ZcaEpsilon, cancellation, trainImages, testImages);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(scaling), scaling, $"One of {string.Join(", ", Scalings)}.");

@@ -9,8 +9,12 @@ namespace NeuralOde.Examples.Examples;
 /// </summary>
 internal static class ZcaWhitening
 {
+    // Rows per block of the covariance and of the whitening product, so a Ctrl+C is noticed within a fraction of a second.
+    private const int BlockRows = 4096;
+
     /// <summary>Fits μ and W on <paramref name="train"/> (rows of <paramref name="width"/> values) and applies them to every set, in place.</summary>
-    public static void Apply(float[] train, int width, double epsilon, params float[][] sets)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was signalled (checked between blocks of rows).</exception>
+    public static void Apply(float[] train, int width, double epsilon, CancellationToken cancellation, params float[][] sets)
     {
         int count = train.Length / width;
         var mean = new double[width];
@@ -23,9 +27,17 @@ internal static class ZcaWhitening
         var centred = new double[train.Length];
         for (int i = 0; i < centred.Length; i++) centred[i] = train[i] - mean[i % width];
         var covariance = new double[width * width];
-        Gemm.MultiplyTN<double>(centred, centred, covariance, width, count, width, accumulate: false);
+        for (int start = 0; start < count; start += BlockRows)   // Σ over blocks of rows of Xᵀ·X: the same sum, in pieces
+        {
+            cancellation.ThrowIfCancellationRequested();
+            int rows = Math.Min(BlockRows, count - start);
+            var block = centred.AsSpan(start * width, rows * width);
+            Gemm.MultiplyTN<double>(block, block, covariance, width, rows, width, accumulate: start > 0);
+        }
+        cancellation.ThrowIfCancellationRequested();
         for (int i = 0; i < covariance.Length; i++) covariance[i] /= Math.Max(1, count - 1);
 
+        cancellation.ThrowIfCancellationRequested();
         var evd = Matrix<double>.Build.DenseOfRowMajor(width, width, covariance).Evd(Symmetricity.Symmetric);
         var vectors = evd.EigenVectors;
         var scale = evd.EigenValues.Select(v => 1 / Math.Sqrt(Math.Max(v.Real, 0) + epsilon)).ToArray();
@@ -36,13 +48,20 @@ internal static class ZcaWhitening
             for (int c = 0; c < width; c++) w[r * width + c] = (float)whitening[r, c];
         }
 
+        cancellation.ThrowIfCancellationRequested();
         foreach (var set in sets)
         {
             int rows = set.Length / width;
             for (int i = 0; i < set.Length; i++) set[i] -= (float)mean[i % width];
-            var result = new float[set.Length];
-            Gemm.MultiplyNN<float>(set, w, result, rows, width, width, accumulate: false);
-            result.CopyTo(set, 0);
+            var result = new float[Math.Min(rows, BlockRows) * width];
+            for (int start = 0; start < rows; start += BlockRows)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                int block = Math.Min(BlockRows, rows - start);
+                var span = set.AsSpan(start * width, block * width);
+                Gemm.MultiplyNN<float>(span, w, result.AsSpan(0, block * width), block, width, width, accumulate: false);
+                result.AsSpan(0, block * width).CopyTo(span);
+            }
         }
     }
 }

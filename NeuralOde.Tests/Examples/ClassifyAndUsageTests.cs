@@ -20,6 +20,29 @@ public sealed class ClassifyAndUsageTests
     }
 
     [Test]
+    public void Classify_CtrlCDuringTheDataLoad_StopsAtOnceWithAStoppedMessage()
+    {
+        using var run = new ExampleRun();
+        string data = Path.Combine(run.Folder, "data");
+        IdxWriter.WriteDataset(data, train: 96, test: 40, gzip: true);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        int code = run.Invoke(cancelled.Token, "classify", "--data", data, "--batch", "32", "--out", run.Folder);
+        Assert.That(code, Is.EqualTo(130), run.Output);
+        Assert.That(run.Output, Does.Contain("Stopped by Ctrl+C while loading the data"));
+        Assert.That(run.Output, Does.Not.Contain("epoch 1"), "no training after the stop");
+    }
+
+    [Test]
+    public void ZcaWhitening_CancelledToken_ThrowsBeforeTheCovarianceIsComputed()
+    {
+        var train = new float[8 * 3];
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => NeuralOde.Examples.Examples.ZcaWhitening.Apply(train, 3, 0.1, cancelled.Token, train));
+    }
+
+    [Test]
     public void Classify_MissingDataFolder_PrintsTheInstallHintAndFails()
     {
         using var run = new ExampleRun();

@@ -66,7 +66,7 @@ public sealed class ClassifyTrainingTests
         float[] train = Draw(count), test = Draw(10);
         float[] original = [.. train];
         train.AsSpan(0, width).CopyTo(test); // test row 0 = train row 0: both sets must go through the same map
-        ZcaWhitening.Apply(train, width, 0, train, test);
+        ZcaWhitening.Apply(train, width, 0, CancellationToken.None, train, test);
 
         for (int p = 0; p < width; p++)
         {

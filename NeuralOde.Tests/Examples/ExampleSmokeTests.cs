@@ -116,6 +116,31 @@ public sealed class ExampleSmokeTests
     }
 
     [Test]
+    public void BenchMemory_CtrlC_StillWritesTheTableCsvAndPlotWithAStoppedMessage()
+    {
+        using var run = new ExampleRun();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        int code = run.Invoke(cancelled.Token, "bench-memory", "--smoke", "--strategies", "backprop", "--out", run.Folder);
+        Assert.That(code, Is.EqualTo(130), run.Output);
+        Assert.That(run.Output, Does.Contain("Stopped by Ctrl+C after 0 of 2 measurements"));
+        run.AssertPng("bench-memory.png");
+        Assert.That(File.ReadAllLines(Path.Combine(run.Folder, "bench-memory.csv"))[0], Does.StartWith("steps,strategy"));
+    }
+
+    [Test]
+    public void BenchMemory_MatchesTheBenchmarkRunnersW4Measurement_OneTapeAndNoInputGradient()
+    {
+        // Adjoint memory is flat: with the warm-up's tape reused, the growth of N = 4 is far below a fresh tape's first chunks (4 MiB).
+        using var run = new ExampleRun();
+        Assert.That(run.Invoke("bench-memory", "--steps", "4", "--strategies", "adjoint", "--out", run.Folder), Is.Zero, run.Output);
+        string[] row = File.ReadAllLines(Path.Combine(run.Folder, "bench-memory.csv"))[1].Split(',');
+        double growth = double.Parse(row[2], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(growth, Is.LessThan(2.0), string.Join(",", row));
+        Assert.That(run.Output, Does.Contain("499.26"), "the output says why its loss differs from the README's");
+    }
+
+    [Test]
     public void NoArguments_RunsTheDefaultExampleAndSaysSo()
     {
         using var run = new ExampleRun();
