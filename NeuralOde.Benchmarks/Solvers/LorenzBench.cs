@@ -62,7 +62,8 @@ public class LorenzBench
         long nfe1 = Batch1();
         long nfeShared = SharedStep1024();
         long nfeIndependent = Independent1024();
-        Console.WriteLine($"// W5 NFE: batch 1 = {nfe1}, shared-step 1024 = {nfeShared}, independent 1024 = {nfeIndependent} in total ({nfeIndependent / (double)Count:F0} per instance)");
+        // To stderr: the peer runner's stdout is a Markdown table that is redirected into docs/benchmarks/peer-*.md.
+        Console.Error.WriteLine($"// W5 NFE: batch 1 = {nfe1}, shared-step 1024 = {nfeShared}, independent 1024 = {nfeIndependent} in total ({nfeIndependent / (double)Count:F0} per instance)");
     }
 
     [Benchmark(Description = "W5 batch 1")]

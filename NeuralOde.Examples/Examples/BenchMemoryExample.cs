@@ -107,13 +107,23 @@ internal static class BenchMemoryExample
         var plot = Charts.New("W4: peak RSS growth of one gradient against RK4 steps", "steps N", "peak RSS growth (MiB)");
         var logSteps = new List<double>();
         var logGrowth = new List<double>();
+        ScottPlot.MarkerShape[] markers = [ScottPlot.MarkerShape.FilledCircle, ScottPlot.MarkerShape.FilledSquare, ScottPlot.MarkerShape.FilledTriangleUp,
+            ScottPlot.MarkerShape.FilledDiamond, ScottPlot.MarkerShape.OpenCircle, ScottPlot.MarkerShape.OpenSquare];
+        int index = 0;
         foreach (var group in rows.GroupBy(r => r.Strategy))
         {
             var points = group.OrderBy(r => r.Steps).ToArray();
             double[] xs = Charts.Log10(points.Select(p => (double)p.Steps)), ys = Charts.Log10(points.Select(p => Math.Max(p.GrowthMiB, 0.01)));
             logSteps.AddRange(xs);
             logGrowth.AddRange(ys);
-            Charts.Line(plot, xs, ys, group.Key, markerSize: 7);
+            // Flat strategies land on the same few values: distinct markers and dashes keep each one visible.
+            var series = plot.Add.ScatterLine(xs, ys);
+            series.LegendText = group.Key;
+            series.LineWidth = 2;
+            series.MarkerShape = markers[index % markers.Length];
+            series.MarkerSize = 7 + 3 * (index % 2);
+            if (index % 2 == 1) series.LinePattern = ScottPlot.LinePattern.Dashed;
+            index++;
         }
         Charts.LogTicks(plot.Axes.Bottom, logSteps);
         Charts.LogTicks(plot.Axes.Left, logGrowth);
