@@ -119,6 +119,11 @@ internal static class ClassifyExample
             double[] xs = [.. Enumerable.Range(1, accuracies.Count).Select(e => (double)e)];
             double[] ys = [.. accuracies.Select(a => 100 * a)];
             Charts.Line(accuracyPlot, xs, ys, "test accuracy", markerSize: 8);
+            // Whole epochs on x; on y at least two points of range, never past 100 %.
+            Charts.IntegerTicks(accuracyPlot.Axes.Bottom);
+            double top = Math.Min(100, ys.Max() + 0.5), bottom = Math.Min(ys.Min() - 0.5, top - 2);
+            accuracyPlot.Axes.SetLimitsY(bottom, top + 0.1);
+            accuracyPlot.Axes.SetLimitsX(0.8, accuracies.Count + 0.2);
         }
         context.Wrote(
             Charts.Save(Charts.Loss(losses, "ODE-Net on Fashion-MNIST: training loss (cross-entropy)"), context.OutputPath("classify-loss.png")),

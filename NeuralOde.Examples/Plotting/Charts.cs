@@ -110,12 +110,16 @@ internal static class Charts
             : FormattableString.Invariant($"{mantissa:0.##}e{exponent:0}");
     }
 
+    /// <summary>Ticks only at whole numbers (iterations, epochs): a short run would otherwise show iteration 1.2.</summary>
+    public static void IntegerTicks(IAxis axis) => axis.TickGenerator = new NumericAutomatic { IntegerTicksOnly = true };
+
     public static double[] Log10(IEnumerable<double> values) => [.. values.Select(v => Math.Log10(Math.Max(v, 1e-300)))];
 
     /// <summary>The training loss against iteration, on a log axis.</summary>
     public static Plot Loss(IReadOnlyList<double> losses, string title)
     {
         var plot = New(title, "iteration", "loss");
+        IntegerTicks(plot.Axes.Bottom);
         double[] xs = [.. Enumerable.Range(1, losses.Count).Select(i => (double)i)];
         if (losses.Count > 0 && losses.All(l => l > 0))
         {
