@@ -52,10 +52,13 @@ internal sealed class CommonOptions
 
     /// <summary>The run's context; the output folder is created and checked for writing first, before any work.</summary>
     /// <exception cref="ExampleException">--out names a file or a folder that cannot be created or written.</exception>
-    public RunContext Bind(ParseResult result, AppEnvironment environment)
+    /// <param name="result">The parse result.</param>
+    /// <param name="environment">Where to print.</param>
+    /// <param name="writesOutputs">False for a run that writes no files (bench-memory's child measurements), which then leaves --out alone.</param>
+    public RunContext Bind(ParseResult result, AppEnvironment environment, bool writesOutputs = true)
     {
         var folder = result.GetValue(output) ?? new DirectoryInfo("out");
-        EnsureWritable(folder);
+        if (writesOutputs) EnsureWritable(folder);
         return new(environment.Console, result.GetValue(seed), folder, result.GetValue(iterations), result.GetValue(smoke), environment.Cancellation);
     }
 

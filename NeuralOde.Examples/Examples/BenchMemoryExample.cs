@@ -58,7 +58,7 @@ internal static class BenchMemoryExample
         command.Options.Add(child);
         command.SetAction(result => ExampleApp.Guard(environment, () =>
         {
-            var context = common.Bind(result, environment);
+            var context = common.Bind(result, environment, writesOutputs: result.GetValue(child) is null);
             if (result.GetValue(child) is { } spec) return RunChild(environment, context.Seed, spec, result.GetValue(budget));
             int[] n = result.GetValue(steps) is { Length: > 0 } s ? s : context.Smoke ? [2, 4] : [10, 100, 1000];
             string[] names = result.GetValue(strategies) is { Length: > 0 } st ? st : [.. Strategies.Keys];
