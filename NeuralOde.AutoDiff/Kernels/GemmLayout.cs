@@ -25,7 +25,7 @@ internal enum GemmPath
     /// <summary>Vector256 with 6×2-register tiles.</summary>
     Vector256,
 
-    /// <summary>Vector128 (SSE/AVX on x64, NEON on ARM64) with 6×2-register tiles, 6×4 on ARM64's 32 registers.</summary>
+    /// <summary>Vector128 (SSE/AVX on x64, NEON on ARM64) with 6×4-register tiles where 32 registers exist (ARM64, AVX-512), else 6×2.</summary>
     Vector128,
 
     /// <summary>Scalar fused multiply–adds with 4×2 tiles.</summary>

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace NeuralOde.AutoDiff.Kernels;
 
@@ -91,14 +92,18 @@ internal readonly struct Double256 : IGemmVector<double, Vector256<double>>
 }
 
 /// <summary>
-/// float in 128-bit registers: 6 rows × 2 registers on x64 (12 accumulators of 16 xmm), 6 × 4 on ARM64, whose 32 NEON
-/// registers hold 24 accumulators, the 4 panel registers and the broadcast.
+/// float in 128-bit registers: 6 rows × 4 registers where there are 32 vector registers (ARM64's NEON, or x64 with
+/// AVX-512's EVEX encoding: 24 accumulators, 4 panel registers and the broadcast), else 6 × 2 (12 accumulators of 16 xmm).
 /// </summary>
+/// <remarks>
+/// With DOTNET_PreferredVectorBitWidth=128 on an AVX-512 machine the 6 × 4 tile ran the 512×64·64×64 product about
+/// 15–20 % faster than 6 × 2 (27 against 22 GFLOP/s, one core, a noisy sitting); it is not measured on ARM64 hardware.
+/// </remarks>
 internal readonly struct Float128 : IGemmVector<float, Vector128<float>>
 {
     public static int Count => Vector128<float>.Count;
     public static int TileRows => 6;
-    public static int TileVectors => AdvSimd.Arm64.IsSupported ? 4 : 2;
+    public static int TileVectors => AdvSimd.Arm64.IsSupported || Avx512F.IsSupported ? 4 : 2;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(ref float source) => Vector128.LoadUnsafe(ref source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float destination, Vector128<float> value) => value.StoreUnsafe(ref destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
@@ -110,7 +115,7 @@ internal readonly struct Double128 : IGemmVector<double, Vector128<double>>
 {
     public static int Count => Vector128<double>.Count;
     public static int TileRows => 6;
-    public static int TileVectors => AdvSimd.Arm64.IsSupported ? 4 : 2;
+    public static int TileVectors => AdvSimd.Arm64.IsSupported || Avx512F.IsSupported ? 4 : 2;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Load(ref double source) => Vector128.LoadUnsafe(ref source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref double destination, Vector128<double> value) => value.StoreUnsafe(ref destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Broadcast(double value) => Vector128.Create(value);
