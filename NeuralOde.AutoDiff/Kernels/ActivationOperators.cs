@@ -8,14 +8,16 @@ namespace NeuralOde.AutoDiff.Kernels;
 /// The derivative of an activation y = σ(x) written in terms of its output y, and that derivative's own derivative
 /// with respect to y (needed when a tangent σ'(x)·ẋ is itself differentiated).
 /// </summary>
-/// <remarks>Scalar, Vector256 and Vector512 forms of each, for <see cref="ElementwiseDriver"/>; no delegate per element.</remarks>
+/// <remarks>Scalar, Vector128, Vector256 and Vector512 forms of each, for <see cref="ElementwiseDriver"/>; no delegate per element.</remarks>
 internal interface IActivationDerivative<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     static abstract T Derivative(T y);
+    static abstract Vector128<T> Derivative(Vector128<T> y);
     static abstract Vector256<T> Derivative(Vector256<T> y);
     static abstract Vector512<T> Derivative(Vector512<T> y);
     static abstract T SecondDerivative(T y);
+    static abstract Vector128<T> SecondDerivative(Vector128<T> y);
     static abstract Vector256<T> SecondDerivative(Vector256<T> y);
     static abstract Vector512<T> SecondDerivative(Vector512<T> y);
 }
@@ -25,9 +27,11 @@ internal readonly struct TanhDerivative<T> : IActivationDerivative<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static T Derivative(T y) => T.One - y * y;
+    public static Vector128<T> Derivative(Vector128<T> y) => Vector128<T>.One - y * y;
     public static Vector256<T> Derivative(Vector256<T> y) => Vector256<T>.One - y * y;
     public static Vector512<T> Derivative(Vector512<T> y) => Vector512<T>.One - y * y;
     public static T SecondDerivative(T y) => -(y + y);
+    public static Vector128<T> SecondDerivative(Vector128<T> y) => -(y + y);
     public static Vector256<T> SecondDerivative(Vector256<T> y) => -(y + y);
     public static Vector512<T> SecondDerivative(Vector512<T> y) => -(y + y);
 }
@@ -37,9 +41,11 @@ internal readonly struct SigmoidDerivative<T> : IActivationDerivative<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static T Derivative(T y) => y * (T.One - y);
+    public static Vector128<T> Derivative(Vector128<T> y) => y * (Vector128<T>.One - y);
     public static Vector256<T> Derivative(Vector256<T> y) => y * (Vector256<T>.One - y);
     public static Vector512<T> Derivative(Vector512<T> y) => y * (Vector512<T>.One - y);
     public static T SecondDerivative(T y) => T.One - (y + y);
+    public static Vector128<T> SecondDerivative(Vector128<T> y) => Vector128<T>.One - (y + y);
     public static Vector256<T> SecondDerivative(Vector256<T> y) => Vector256<T>.One - (y + y);
     public static Vector512<T> SecondDerivative(Vector512<T> y) => Vector512<T>.One - (y + y);
 }
@@ -49,11 +55,21 @@ internal readonly struct SoftplusDerivative<T> : IActivationDerivative<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static T Derivative(T y) => T.One - T.Exp(-y);
+    public static Vector128<T> Derivative(Vector128<T> y) => Vector128<T>.One - ExpNegative(y);
     public static Vector256<T> Derivative(Vector256<T> y) => Vector256<T>.One - ExpNegative(y);
     public static Vector512<T> Derivative(Vector512<T> y) => Vector512<T>.One - ExpNegative(y);
     public static T SecondDerivative(T y) => T.Exp(-y);
+    public static Vector128<T> SecondDerivative(Vector128<T> y) => ExpNegative(y);
     public static Vector256<T> SecondDerivative(Vector256<T> y) => ExpNegative(y);
     public static Vector512<T> SecondDerivative(Vector512<T> y) => ExpNegative(y);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<T> ExpNegative(Vector128<T> y)
+    {
+        if (typeof(T) == typeof(float)) return Vector128.Exp((-y).As<T, float>()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector128.Exp((-y).As<T, double>()).As<double, T>();
+        throw new NotSupportedException();
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<T> ExpNegative(Vector256<T> y)
@@ -77,9 +93,11 @@ internal readonly struct ReluDerivative<T> : IActivationDerivative<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static T Derivative(T y) => y > T.Zero ? T.One : T.Zero;
+    public static Vector128<T> Derivative(Vector128<T> y) => Vector128.ConditionalSelect(Vector128.GreaterThan(y, Vector128<T>.Zero), Vector128<T>.One, Vector128<T>.Zero);
     public static Vector256<T> Derivative(Vector256<T> y) => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<T>.Zero), Vector256<T>.One, Vector256<T>.Zero);
     public static Vector512<T> Derivative(Vector512<T> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<T>.Zero), Vector512<T>.One, Vector512<T>.Zero);
     public static T SecondDerivative(T y) => T.Zero;
+    public static Vector128<T> SecondDerivative(Vector128<T> y) => Vector128<T>.Zero;
     public static Vector256<T> SecondDerivative(Vector256<T> y) => Vector256<T>.Zero;
     public static Vector512<T> SecondDerivative(Vector512<T> y) => Vector512<T>.Zero;
 }
@@ -89,9 +107,11 @@ internal readonly struct EluDerivative<T> : IActivationDerivative<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static T Derivative(T y) => y > T.Zero ? T.One : y + T.One;
+    public static Vector128<T> Derivative(Vector128<T> y) => Vector128.ConditionalSelect(Vector128.GreaterThan(y, Vector128<T>.Zero), Vector128<T>.One, y + Vector128<T>.One);
     public static Vector256<T> Derivative(Vector256<T> y) => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<T>.Zero), Vector256<T>.One, y + Vector256<T>.One);
     public static Vector512<T> Derivative(Vector512<T> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<T>.Zero), Vector512<T>.One, y + Vector512<T>.One);
     public static T SecondDerivative(T y) => y > T.Zero ? T.Zero : T.One;
+    public static Vector128<T> SecondDerivative(Vector128<T> y) => Vector128.ConditionalSelect(Vector128.GreaterThan(y, Vector128<T>.Zero), Vector128<T>.Zero, Vector128<T>.One);
     public static Vector256<T> SecondDerivative(Vector256<T> y) => Vector256.ConditionalSelect(Vector256.GreaterThan(y, Vector256<T>.Zero), Vector256<T>.Zero, Vector256<T>.One);
     public static Vector512<T> SecondDerivative(Vector512<T> y) => Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<T>.Zero), Vector512<T>.Zero, Vector512<T>.One);
 }
@@ -101,9 +121,11 @@ internal readonly struct IdentityDerivative<T> : IActivationDerivative<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     public static T Derivative(T y) => T.One;
+    public static Vector128<T> Derivative(Vector128<T> y) => Vector128<T>.One;
     public static Vector256<T> Derivative(Vector256<T> y) => Vector256<T>.One;
     public static Vector512<T> Derivative(Vector512<T> y) => Vector512<T>.One;
     public static T SecondDerivative(T y) => T.Zero;
+    public static Vector128<T> SecondDerivative(Vector128<T> y) => Vector128<T>.Zero;
     public static Vector256<T> SecondDerivative(Vector256<T> y) => Vector256<T>.Zero;
     public static Vector512<T> SecondDerivative(Vector512<T> y) => Vector512<T>.Zero;
 }

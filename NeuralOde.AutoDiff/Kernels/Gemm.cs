@@ -11,7 +11,8 @@ namespace NeuralOde.AutoDiff.Kernels;
 /// <remarks>
 /// <para>
 /// Blocked, register-tiled kernels with fused multiply–adds, on Vector512 where it is hardware accelerated, else
-/// Vector256, else scalar. Tuned for the shapes of small MLPs (m up to a few thousand rows, k and n up to 512).
+/// Vector256, else Vector128 (NEON on ARM64, or x64 with DOTNET_PreferredVectorBitWidth=128), else scalar: one generic
+/// driver and micro-kernel, with the register tile chosen per width. Tuned for the shapes of small MLPs (m up to a few thousand rows, k and n up to 512).
 /// </para>
 /// <para>
 /// Every element of C is computed as c ← fma(a, b, c) over p = 0, 1, …, k − 1 in that order, starting from 0 or from C.
@@ -42,7 +43,8 @@ public static class Gemm
     /// <summary>The width the public entry points use on this machine.</summary>
     internal static GemmPath DefaultPath { get; } =
         Vector512.IsHardwareAccelerated ? GemmPath.Vector512 :
-        Vector256.IsHardwareAccelerated ? GemmPath.Vector256 : GemmPath.Scalar;
+        Vector256.IsHardwareAccelerated ? GemmPath.Vector256 :
+        Vector128.IsHardwareAccelerated ? GemmPath.Vector128 : GemmPath.Scalar;
 
     /// <summary>C[m×n] = (accumulate ? C : 0) + A[m×k]·B[k×n].</summary>
     /// <typeparam name="T">float or double.</typeparam>
@@ -143,6 +145,7 @@ public static class Gemm
             {
                 case GemmPath.Vector512: GemmBlocked<float, Vector512<float>, Float512>.Run(aTransposed, bTransposed, ref fa, ref fb, ref fc, m, k, n, rowStart, rowEnd, accumulate); break;
                 case GemmPath.Vector256: GemmBlocked<float, Vector256<float>, Float256>.Run(aTransposed, bTransposed, ref fa, ref fb, ref fc, m, k, n, rowStart, rowEnd, accumulate); break;
+                case GemmPath.Vector128: GemmBlocked<float, Vector128<float>, Float128>.Run(aTransposed, bTransposed, ref fa, ref fb, ref fc, m, k, n, rowStart, rowEnd, accumulate); break;
                 default: GemmBlocked<float, float, ScalarVector<float>>.Run(aTransposed, bTransposed, ref fa, ref fb, ref fc, m, k, n, rowStart, rowEnd, accumulate); break;
             }
         }
@@ -155,6 +158,7 @@ public static class Gemm
             {
                 case GemmPath.Vector512: GemmBlocked<double, Vector512<double>, Double512>.Run(aTransposed, bTransposed, ref da, ref db, ref dc, m, k, n, rowStart, rowEnd, accumulate); break;
                 case GemmPath.Vector256: GemmBlocked<double, Vector256<double>, Double256>.Run(aTransposed, bTransposed, ref da, ref db, ref dc, m, k, n, rowStart, rowEnd, accumulate); break;
+                case GemmPath.Vector128: GemmBlocked<double, Vector128<double>, Double128>.Run(aTransposed, bTransposed, ref da, ref db, ref dc, m, k, n, rowStart, rowEnd, accumulate); break;
                 default: GemmBlocked<double, double, ScalarVector<double>>.Run(aTransposed, bTransposed, ref da, ref db, ref dc, m, k, n, rowStart, rowEnd, accumulate); break;
             }
         }
@@ -172,7 +176,7 @@ public static class Gemm
     internal static bool IsNarrow<T>(GemmLayout layout, GemmPath path, int m, int n)
         where T : unmanaged
     {
-        int width = path switch { GemmPath.Vector512 => 64, GemmPath.Vector256 => 32, _ => 0 } / Unsafe.SizeOf<T>();
+        int width = path switch { GemmPath.Vector512 => 64, GemmPath.Vector256 => 32, GemmPath.Vector128 => 16, _ => 0 } / Unsafe.SizeOf<T>();
         if (n > 4 || n >= width || m < 2 * width) return false;
         return layout == GemmLayout.TN || (typeof(T) == typeof(float) && path == GemmPath.Vector512 && Avx512F.IsSupported);
     }
@@ -225,6 +229,7 @@ public static class Gemm
     {
         GemmPath.Vector512 => Float512.TileRows,
         GemmPath.Vector256 => Float256.TileRows,
+        GemmPath.Vector128 => Float128.TileRows,
         _ => ScalarVector<float>.TileRows,
     };
 

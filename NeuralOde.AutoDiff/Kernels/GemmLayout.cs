@@ -13,7 +13,10 @@ internal enum GemmLayout
     TN,
 }
 
-/// <summary>The register width a product runs with; each is callable on any machine (tests cover all three here).</summary>
+/// <summary>
+/// The register width a kernel runs with (the GEMM, the element-wise driver, the column sums); each is callable on any
+/// machine, and the tests run every width the machine accelerates.
+/// </summary>
 internal enum GemmPath
 {
     /// <summary>Vector512 with 6×4-register tiles.</summary>
@@ -21,6 +24,9 @@ internal enum GemmPath
 
     /// <summary>Vector256 with 6×2-register tiles.</summary>
     Vector256,
+
+    /// <summary>Vector128 (SSE/AVX on x64, NEON on ARM64) with 6×4-register tiles where 32 registers exist (ARM64, AVX-512), else 6×2.</summary>
+    Vector128,
 
     /// <summary>Scalar fused multiply–adds with 4×2 tiles.</summary>
     Scalar,

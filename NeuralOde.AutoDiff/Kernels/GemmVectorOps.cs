@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace NeuralOde.AutoDiff.Kernels;
 
@@ -87,6 +89,37 @@ internal readonly struct Double256 : IGemmVector<double, Vector256<double>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref double destination, Vector256<double> value) => value.StoreUnsafe(ref destination);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Broadcast(double value) => Vector256.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> MultiplyAdd(Vector256<double> x, Vector256<double> y, Vector256<double> addend) => Vector256.FusedMultiplyAdd(x, y, addend);
+}
+
+/// <summary>
+/// float in 128-bit registers: 6 rows × 4 registers where there are 32 vector registers (ARM64's NEON, or x64 with
+/// AVX-512's EVEX encoding: 24 accumulators, 4 panel registers and the broadcast), else 6 × 2 (12 accumulators of 16 xmm).
+/// </summary>
+/// <remarks>
+/// With DOTNET_PreferredVectorBitWidth=128 on an AVX-512 machine the 6 × 4 tile ran the 512×64·64×64 product about
+/// 15–20 % faster than 6 × 2 (27 against 22 GFLOP/s, one core, a noisy sitting); it is not measured on ARM64 hardware.
+/// </remarks>
+internal readonly struct Float128 : IGemmVector<float, Vector128<float>>
+{
+    public static int Count => Vector128<float>.Count;
+    public static int TileRows => 6;
+    public static int TileVectors => AdvSimd.Arm64.IsSupported || Avx512F.IsSupported ? 4 : 2;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(ref float source) => Vector128.LoadUnsafe(ref source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float destination, Vector128<float> value) => value.StoreUnsafe(ref destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Broadcast(float value) => Vector128.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> x, Vector128<float> y, Vector128<float> addend) => Vector128.FusedMultiplyAdd(x, y, addend);
+}
+
+/// <summary>double in 128-bit registers: the same tiles as <see cref="Float128"/>.</summary>
+internal readonly struct Double128 : IGemmVector<double, Vector128<double>>
+{
+    public static int Count => Vector128<double>.Count;
+    public static int TileRows => 6;
+    public static int TileVectors => AdvSimd.Arm64.IsSupported || Avx512F.IsSupported ? 4 : 2;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Load(ref double source) => Vector128.LoadUnsafe(ref source);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref double destination, Vector128<double> value) => value.StoreUnsafe(ref destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Broadcast(double value) => Vector128.Create(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> MultiplyAdd(Vector128<double> x, Vector128<double> y, Vector128<double> addend) => Vector128.FusedMultiplyAdd(x, y, addend);
 }
 
 /// <summary>The scalar path: a "register" is one element; 4 rows × 2 columns keeps 8 accumulators in the 16 xmm of any x64.</summary>

@@ -27,13 +27,18 @@ internal static class RowKernels
     /// additions as <c>destination += g[r, :]</c> for r ascending, bit for bit, without a call per row.
     /// </remarks>
     public static void AddColumnSums<T>(ReadOnlySpan<T> g, int rows, int cols, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        AddColumnSums(g, rows, cols, destination, Gemm.DefaultPath);
+
+    /// <summary>As the default overload with an explicit width (for tests); every width gives the same bits.</summary>
+    public static void AddColumnSums<T>(ReadOnlySpan<T> g, int rows, int cols, Span<T> destination, GemmPath path)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref T gr = ref MemoryMarshal.GetReference(g);
         ref T dr = ref MemoryMarshal.GetReference(destination[..cols]);
         _ = g[..(rows * cols)];
         int c = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        if (path == GemmPath.Vector512 && Vector512<T>.IsSupported)
         {
             int w = Vector512<T>.Count;
             for (; c + 2 * w <= cols; c += 2 * w)
@@ -50,13 +55,40 @@ internal static class RowKernels
                 s1.StoreUnsafe(ref dr, (nuint)(c + w));
             }
         }
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+        if (path is GemmPath.Vector512 or GemmPath.Vector256 && Vector256<T>.IsSupported)
         {
             int w = Vector256<T>.Count;
             for (; c + w <= cols; c += w)
             {
                 var s = Vector256.LoadUnsafe(ref dr, (nuint)c);
                 for (int r = 0; r < rows; r++) s += Vector256.LoadUnsafe(ref gr, (nuint)(r * cols + c));
+                s.StoreUnsafe(ref dr, (nuint)c);
+            }
+        }
+        if (path == GemmPath.Vector128 && Vector128<T>.IsSupported)
+        {
+            int w = Vector128<T>.Count;
+            for (; c + 2 * w <= cols; c += 2 * w)
+            {
+                var s0 = Vector128.LoadUnsafe(ref dr, (nuint)c);
+                var s1 = Vector128.LoadUnsafe(ref dr, (nuint)(c + w));
+                for (int r = 0; r < rows; r++)
+                {
+                    nuint at = (nuint)(r * cols + c);
+                    s0 += Vector128.LoadUnsafe(ref gr, at);
+                    s1 += Vector128.LoadUnsafe(ref gr, at + (nuint)w);
+                }
+                s0.StoreUnsafe(ref dr, (nuint)c);
+                s1.StoreUnsafe(ref dr, (nuint)(c + w));
+            }
+        }
+        if (path != GemmPath.Scalar && Vector128<T>.IsSupported)
+        {
+            int w = Vector128<T>.Count;
+            for (; c + w <= cols; c += w)
+            {
+                var s = Vector128.LoadUnsafe(ref dr, (nuint)c);
+                for (int r = 0; r < rows; r++) s += Vector128.LoadUnsafe(ref gr, (nuint)(r * cols + c));
                 s.StoreUnsafe(ref dr, (nuint)c);
             }
         }

@@ -8,7 +8,8 @@ namespace NeuralOde.Benchmarks.PeerWorkloads;
 /// <summary>
 /// <c>peer [--quick] [--json PATH] [--only W4,W6] [--w4-cases mode:N,…]</c>: runs the peer workloads (--only takes
 /// names as in the workloads' titles, e.g. W2, W3, training) and prints one markdown table (and, with --json, the same
-/// rows as a JSON array). --w4-cases runs only those W4 memory cases.
+/// rows in a JSON object: <c>{"machine": {cpu, vector widths, thread counts}, "results": [rows]}</c>). --w4-cases runs
+/// only those W4 memory cases.
 /// </summary>
 internal static class PeerRunner
 {
@@ -20,6 +21,8 @@ internal static class PeerRunner
         string? json = ValueOf(args, "--json");
         var only = ValueOf(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var rows = new List<PeerResult>();
+        var machine = MachineInfo.Current();
+        Console.Error.WriteLine($"machine: {machine}");
         if (ValueOf(args, "--w4-cases") is { } w4Cases)
         {
             Console.Error.WriteLine($"running W4 cases {w4Cases}{(quick ? " (quick)" : "")} …");
@@ -37,7 +40,7 @@ internal static class PeerRunner
         if (json is not null)
         {
             var options = new JsonSerializerOptions { WriteIndented = true, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-            File.WriteAllText(json, JsonSerializer.Serialize(rows, options));
+            File.WriteAllText(json, JsonSerializer.Serialize(new { machine, results = rows }, options));
             Console.Error.WriteLine($"wrote {json}");
         }
         return 0;

@@ -1,7 +1,7 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using NeuralOde.AutoDiff.Kernels;
 using NeuralOde.AutoDiff.Threading;
+using NeuralOde.Tests.Support;
 using NUnit.Framework;
 
 namespace NeuralOde.Tests.AutoDiff;
@@ -23,7 +23,7 @@ internal sealed class GemmTests
 
     private static IEnumerable<TestCaseData> ShapeCases() =>
         from layout in Enum.GetValues<GemmLayout>()
-        from path in Enum.GetValues<GemmPath>()
+        from path in KernelWidths.Accelerated
         from type in ElementTypes
         from shape in Shapes
         from accumulate in new[] { false, true }
@@ -41,7 +41,6 @@ internal sealed class GemmTests
     [TestCaseSource(nameof(ShapeCases))]
     public void EveryLayoutAndWidth_MatchesReferenceWithinRoundingBound(GemmLayout layout, GemmPath path, Type type, int m, int k, int n, bool accumulate)
     {
-        IgnoreUnlessAccelerated(path);
         if (type == typeof(float)) MatchesReference<float>(layout, path, m, k, n, accumulate, pool: null);
         else MatchesReference<double>(layout, path, m, k, n, accumulate, pool: null);
     }
@@ -59,9 +58,8 @@ internal sealed class GemmTests
 
     [Test]
     public void ThreadedSplit_IsBitwiseIdenticalToSingleThreadedRun(
-        [Values] GemmLayout layout, [Values] GemmPath path, [Values(typeof(float), typeof(double))] Type type)
+        [Values] GemmLayout layout, [ValueSource(typeof(KernelWidths), nameof(KernelWidths.Accelerated))] GemmPath path, [Values(typeof(float), typeof(double))] Type type)
     {
-        IgnoreUnlessAccelerated(path);
         foreach (var (m, k, n) in new[] { (7, 13, 5), (65, 513, 33), (512, 64, 64), (97, 130, 70) })
         {
             if (type == typeof(float)) SplitIsBitwiseIdentical<float>(layout, path, m, k, n);
@@ -72,7 +70,7 @@ internal sealed class GemmTests
     /// <summary>The (layout, width, type) combinations that run a C of ≤ 4 columns as Cᵀ on this machine.</summary>
     private static IEnumerable<TestCaseData> NarrowCases() =>
         from layout in Enum.GetValues<GemmLayout>()
-        from path in new[] { GemmPath.Vector512, GemmPath.Vector256 }
+        from path in KernelWidths.AcceleratedVectors
         from type in ElementTypes
         where type == typeof(float) ? Gemm.IsNarrow<float>(layout, path, 64, 2) : Gemm.IsNarrow<double>(layout, path, 64, 2)
         from accumulate in new[] { false, true }
@@ -85,6 +83,9 @@ internal sealed class GemmTests
         {
             Assert.That(Gemm.IsNarrow<float>(GemmLayout.TN, path, 64, 2) && Gemm.IsNarrow<double>(GemmLayout.TN, path, 64, 3), path.ToString());
         }
+        // A 128-bit register holds 4 floats or 2 doubles: narrower than that is narrow.
+        Assert.That(Gemm.IsNarrow<float>(GemmLayout.TN, GemmPath.Vector128, 64, 3) && Gemm.IsNarrow<double>(GemmLayout.TN, GemmPath.Vector128, 64, 1), "Vector128");
+        Assert.That(Gemm.IsNarrow<double>(GemmLayout.TN, GemmPath.Vector128, 64, 2), Is.False, "two doubles fill a 128-bit register");
         bool avx512 = System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
         Assert.That(Gemm.IsNarrow<float>(GemmLayout.NT, GemmPath.Vector512, 128, 2), Is.EqualTo(avx512));
         Assert.That(Gemm.IsNarrow<float>(GemmLayout.NN, GemmPath.Vector512, 128, 2), Is.EqualTo(avx512));
@@ -95,7 +96,6 @@ internal sealed class GemmTests
     [TestCaseSource(nameof(NarrowCases))]
     public void NarrowTransposedProduct_IsBitwiseTheDirectBlockedOne(GemmLayout layout, GemmPath path, Type type, bool accumulate)
     {
-        IgnoreUnlessAccelerated(path);
         // k = 300 and 512 cross depth blocks; 40 and 100 rows leave partial 16×16 transpose blocks and partial panels.
         foreach (var (m, k, n) in new[] { (64, 128, 2), (64, 512, 3), (100, 7, 1), (40, 300, 3), (128, 64, 2) })
         {
@@ -191,12 +191,6 @@ internal sealed class GemmTests
         var c = new double[] { 1, 2, 3, 4, 5, 6 };
         Public(layout, [], [], c, 2, 0, 3, accumulate);
         Assert.That(c, Is.EqualTo(accumulate ? new double[] { 1, 2, 3, 4, 5, 6 } : new double[6]));
-    }
-
-    private static void IgnoreUnlessAccelerated(GemmPath path)
-    {
-        if (path == GemmPath.Vector512 && !Vector512.IsHardwareAccelerated) Assert.Ignore("Vector512 is not hardware accelerated on this machine.");
-        if (path == GemmPath.Vector256 && !Vector256.IsHardwareAccelerated) Assert.Ignore("Vector256 is not hardware accelerated on this machine.");
     }
 
     private static void Public<T>(GemmLayout layout, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, int m, int k, int n, bool accumulate)
@@ -301,13 +295,15 @@ internal sealed class GemmTests
         T[] a = Random<T>(m * k, OperandSeed);
         T[] b = Random<T>(k * n, OperandSeed + 1);
         T[] scalar = Random<T>(m * n, DestinationSeed);
-        T[] vector256 = (T[])scalar.Clone();
-        T[] vector512 = (T[])scalar.Clone();
+        T[] initial = (T[])scalar.Clone();
         Gemm.Multiply(layout, GemmPath.Scalar, a, b, scalar, m, k, n, true, pool: null);
-        Gemm.Multiply(layout, GemmPath.Vector256, a, b, vector256, m, k, n, true, pool: null);
-        Gemm.Multiply(layout, GemmPath.Vector512, a, b, vector512, m, k, n, true, pool: null);
-        Assert.That(vector256, Is.EqualTo(scalar));
-        Assert.That(vector512, Is.EqualTo(scalar));
+        // Every width, accelerated or not (an unaccelerated one runs in software, slowly but with the same arithmetic).
+        foreach (var path in new[] { GemmPath.Vector512, GemmPath.Vector256, GemmPath.Vector128 })
+        {
+            T[] vector = (T[])initial.Clone();
+            Gemm.Multiply(layout, path, a, b, vector, m, k, n, true, pool: null);
+            Assert.That(vector, Is.EqualTo(scalar), path.ToString());
+        }
     }
 
     private void AllocatesNothing<T>(GemmLayout layout)
