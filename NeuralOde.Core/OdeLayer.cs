@@ -40,8 +40,7 @@ public static class OdeLayer
         sensitivity ??= DefaultBackprop;
         int y0Index = tape.Check(y0, nameof(y0));
         var shape = y0.Shape;
-        if (shape.Length != f.Dimension)
-            throw new ArgumentException($"y0 is {shape} ({shape.Length} elements) but the dynamics have dimension {f.Dimension}.", nameof(y0));
+        CheckLayout(f, shape);
 
         var node = Pools.GetValue(sensitivity, _ => new GradientPool()).Take(tape, sensitivity, shape);
         var outputShape = new Shape(saveAt.Count * shape.Rows, shape.Cols);
@@ -82,6 +81,28 @@ public static class OdeLayer
     }
 
     private static readonly Backprop DefaultBackprop = new();
+
+    /// <summary>
+    /// The one layout rule, checked here for every strategy: y0 holds f.Dimension elements; dynamics with a declared
+    /// state shape (<see cref="TapeDynamics{T}.StateShape"/>, e.g. an <see cref="MlpDynamics{T}"/> batch of B × D) take
+    /// exactly that shape, and dynamics declaring <see cref="IDifferentiableDynamics{T}.IndependentRows"/> R &gt; 1 take
+    /// R rows. A 1 × 8 or 8 × 1 y0 for a 4 × 2 batch has the right length but the wrong rows: refused.
+    /// </summary>
+    private static void CheckLayout<T>(IDifferentiableDynamics<T> f, Shape shape)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (shape.Length != f.Dimension)
+            throw new ArgumentException($"y0 is {shape} ({shape.Length} elements) but the dynamics have dimension {f.Dimension}.", "y0");
+        if (f is TapeDynamics<T> declared)
+        {
+            if (shape != declared.StateShape)
+                throw new ArgumentException($"y0 is {shape} but {f.GetType().Name} has the state shape {declared.StateShape}: give y0 that layout (rows are states of the batch).", "y0");
+        }
+        else if (f.IndependentRows > 1 && shape.Rows != f.IndependentRows)
+        {
+            throw new ArgumentException($"y0 is {shape} but {f.GetType().Name} maps {f.IndependentRows} independent rows: give y0 {f.IndependentRows} rows of {f.Dimension / f.IndependentRows}.", "y0");
+        }
+    }
 
     internal static ISolveGradient<T> Create<T>(ISensitivity sensitivity, Shape shape)
         where T : unmanaged, IFloatingPointIeee754<T> => sensitivity switch
