@@ -87,6 +87,16 @@ public sealed class ParameterSet<T>
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => Gradients.Clear();
 
+    /// <summary>The tensor holding flat index <paramref name="flatIndex"/> and the index inside it.</summary>
+    internal (string Name, int Index) Locate(int flatIndex)
+    {
+        foreach (var p in parameters)
+        {
+            if (flatIndex >= p.Offset && flatIndex < p.Offset + p.Length) return (p.Name, flatIndex - p.Offset);
+        }
+        return ("(outside every tensor)", flatIndex);
+    }
+
     /// <summary>A tensor's values while the model is being built, without freezing the set (for initialisers).</summary>
     internal Span<T> ValuesWhileBuilding(Parameter<T> p) => values.AsSpan(p.Offset, p.Length);
 
