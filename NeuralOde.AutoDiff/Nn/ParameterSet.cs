@@ -135,7 +135,18 @@ public sealed class ParameterSet<T>
         }
         catch
         {
-            File.Delete(temporary);
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (IOException)
+            {
+                // The original failure is the one to report; a temporary file that cannot be removed is left beside the target.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // As above.
+            }
             throw;
         }
     }
