@@ -151,7 +151,7 @@ internal sealed class Integrator<T>
         initialStep = h;
         nextStepTo = NextIndex(stepTo, t, direction);
         nextJump = NextIndex(jumps, t, direction);
-        return SolveFailure.None;
+        return double.IsFinite(h) ? SolveFailure.None : SolveFailure.NonFiniteStepSize;
     }
 
     /// <summary>
@@ -184,6 +184,7 @@ internal sealed class Integrator<T>
                 landing = true;
             }
             failureStep = hTry;
+            if (!double.IsFinite(hTry)) return SolveFailure.NonFiniteStepSize;
             if (t + hTry == t) return lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow;
 
             // A step that lands on a jump evaluates its c = 1 stages just before the jump, on the left side of it.
@@ -267,7 +268,7 @@ internal sealed class Integrator<T>
     {
         int outIndex = 0;
         SolveFailure failure = Start(times[0], times[^1], y0);
-        if (failure != SolveFailure.None) return new RunResult(Stats, 0, failure, t, 0, 0, false);
+        if (failure != SolveFailure.None) return new RunResult(Stats, 0, failure, t, h, 0, false);
         if (firstSaved == 0) y.CopyTo(output[..n]);
         outIndex = 1;
         bool terminated = false;
@@ -329,7 +330,11 @@ internal sealed class Integrator<T>
     {
         double d0 = norm.Compute<T>(y, y, y, atol, rtol);
         double d1 = norm.Compute<T>(fCur, y, y, atol, rtol);
+        // d1 = ∞ (a component with zero scale that moves, e.g. Δ log p with atol = 0) would give h0 = 0: take the
+        // small-norm branch's 1e-6 instead; the norms both overflowing (inf/inf) stays NaN and is refused by Start.
         double h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * d0 / d1;
+        if (h0 == 0 && double.IsPositiveInfinity(d1)) h0 = 1e-6;
+        if (!double.IsFinite(h0)) return h0;
         T hT = T.CreateTruncating(direction * h0);
         for (int i = 0; i < n; i++) yNew[i] = y[i] + hT * fCur[i];
         f.Evaluate(t0 + direction * h0, yNew, fEnd);
@@ -338,7 +343,8 @@ internal sealed class Integrator<T>
         if (!double.IsFinite(d2)) return h0;
         double dMax = Math.Max(d1, d2);
         double h1 = dMax <= 1e-15 ? Math.Max(1e-6, h0 * 1e-3) : Math.Pow(0.01 / dMax, 1.0 / tableau.ControllerOrder);
-        return Math.Min(100 * h0, h1);
+        double estimate = Math.Min(100 * h0, h1);
+        return estimate > 0 ? estimate : h0;
     }
 
     /// <summary>The state at <paramref name="time"/> inside the last accepted step (from <see cref="y"/> to <see cref="yNew"/>).</summary>

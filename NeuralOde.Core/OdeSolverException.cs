@@ -17,6 +17,18 @@ public sealed class OdeSolverException : Exception
         StepCount = stepCount;
     }
 
+    /// <summary>Creates the exception with a message saying where the failure happened, and its location.</summary>
+    internal OdeSolverException(SolveFailure reason, double time, double stepSize, int stepCount, string message, int? instance = null, (double From, double To)? backwardInterval = null)
+        : base(message)
+    {
+        Reason = reason;
+        Time = time;
+        StepSize = stepSize;
+        StepCount = stepCount;
+        Instance = instance;
+        BackwardInterval = backwardInterval;
+    }
+
     /// <summary>Creates the exception with a message.</summary>
     public OdeSolverException() : this(SolveFailure.None, double.NaN, double.NaN, 0) { }
 
@@ -40,4 +52,13 @@ public sealed class OdeSolverException : Exception
 
     /// <summary>The number of attempted steps.</summary>
     public int StepCount { get; }
+
+    /// <summary>For a failure of an <see cref="Batch.IndependentSolver{T}"/>, the index of the instance that failed (the lowest that did); otherwise null.</summary>
+    public int? Instance { get; }
+
+    /// <summary>
+    /// For a failure of the continuous adjoint's backward solve, the output interval it was integrating, from the later
+    /// saved time back to the earlier one; null for a forward solve.
+    /// </summary>
+    public (double From, double To)? BackwardInterval { get; }
 }

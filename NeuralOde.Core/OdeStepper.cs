@@ -53,7 +53,7 @@ public sealed class OdeStepper<T> : IEnumerable<StepRecord>, IEnumerator<StepRec
         {
             started = true;
             SolveFailure start = integrator.Start(t0, t1, y0);
-            if (start != SolveFailure.None) throw new OdeSolverException(start, t0, 0, 0);
+            if (start != SolveFailure.None) throw new OdeSolverException(start, t0, integrator.NextStepSize, 0);
         }
         if (Math.Sign(t1 - t0) * (integrator.Time - t1) >= 0)
         {

@@ -130,6 +130,7 @@ public static class Ode
             throw new ArgumentOutOfRangeException(nameof(options), options.AbsoluteTolerance, $"AbsoluteTolerance (atol) must be non-negative and finite, got {F(options.AbsoluteTolerance)}.");
         CheckPerComponent(options.RelativeTolerances, dimension, "RelativeTolerances", positive: true);
         CheckPerComponent(options.AbsoluteTolerances, dimension, "AbsoluteTolerances", positive: false);
+        CheckAttainable(options, dimension);
         if (options.MaxSteps < 1) throw new ArgumentOutOfRangeException(nameof(options), options.MaxSteps, $"MaxSteps must be at least 1, got {options.MaxSteps}.");
         if (options.StepSize is not (PiController or FixedStep))
             throw new ArgumentException($"StepSize must be a FixedStep or a PiController, got {options.StepSize.GetType().Name}.", nameof(options));
@@ -157,6 +158,28 @@ public static class Ode
                 throw new ArgumentOutOfRangeException("options", v, $"{name}[{i}] = {F(v)} must be {(positive ? "positive" : "non-negative")} and finite.");
         }
     }
+
+    /// <summary>
+    /// Refuses a component with atol = 0 and an rtol below double's rounding unit: it asks for a relative error that
+    /// rounding alone exceeds, so no step could ever pass the error test.
+    /// </summary>
+    private static void CheckAttainable(SolveOptions options, int dimension)
+    {
+        int count = options.RelativeTolerances is null && options.AbsoluteTolerances is null ? 1 : dimension;
+        for (int i = 0; i < count; i++)
+        {
+            double r = options.RelativeTolerances?[i] ?? options.RelativeTolerance;
+            double a = options.AbsoluteTolerances?[i] ?? options.AbsoluteTolerance;
+            if (a == 0 && r < MinimumRelativeTolerance)
+            {
+                string which = count == 1 ? "" : $" for component {i}";
+                throw new ArgumentOutOfRangeException(nameof(options), r, $"RelativeTolerance (rtol) = {F(r)} with AbsoluteTolerance (atol) = 0{which} asks for a relative error below double's rounding unit {F(MinimumRelativeTolerance)}: no step can meet it. Raise rtol to at least {F(MinimumRelativeTolerance)} or give atol > 0.");
+            }
+        }
+    }
+
+    /// <summary>The rounding unit of double, 2^-52: the smallest rtol accepted when atol is 0.</summary>
+    private const double MinimumRelativeTolerance = 2.220446049250313e-16;
 
     private static void CheckLandingTimes(IReadOnlyList<double> times, string name, double direction)
     {

@@ -14,6 +14,13 @@ public enum SolveFailure
 
     /// <summary>The dynamics returned a non-finite value (NaN or ±∞), or the state became non-finite.</summary>
     NonFiniteState,
+
+    /// <summary>
+    /// The step size itself was not finite (the initial-step estimate or the controller gave NaN or ±∞, because the
+    /// scaled norms of the state overflowed): the tolerances are too small for the state's magnitude. Reported before
+    /// such a step is attempted.
+    /// </summary>
+    NonFiniteStepSize,
 }
 
 /// <summary>The message and remedy of each <see cref="SolveFailure"/>.</summary>
@@ -31,6 +38,7 @@ public static class SolveFailureMessages
         SolveFailure.MaxStepsReached => $"The solve took its maximum of {steps} steps and stopped at t = {t:R} with h = {h:R}: increase MaxSteps, loosen the tolerances, or the problem may be stiff.",
         SolveFailure.StepSizeUnderflow => $"The step size underflowed at t = {t:R}: h = {h:R} still failed the error test after {steps} steps; the solution may be singular there, or DtMin is too large.",
         SolveFailure.NonFiniteState => $"The dynamics returned a non-finite value (NaN or infinity) at t = {t:R} (h = {h:R}, after {steps} steps); check the dynamics near that time.",
+        SolveFailure.NonFiniteStepSize => $"The step size became {h:R} at t = {t:R} after {steps} steps, so no step was taken: the error norm scaled by the tolerances overflowed (atol + rtol·|y| is too small for the state's magnitude); raise rtol or atol.",
         _ => $"Unknown failure {failure} at t = {t:R}.",
     };
 }

@@ -6,7 +6,9 @@ namespace NeuralOde.Core;
 /// <summary>How a solve runs: the method, the step-size controller, tolerances, norm and limits. Safe defaults throughout.</summary>
 /// <remarks>
 /// Time, step sizes and tolerances are <see cref="double"/> whatever the state type. The scaled error of component i is
-/// err_i / (atol_i + rtol_i·max(|y0_i|, |y1_i|)), reduced by <see cref="Norm"/> to the error ratio.
+/// err_i / (atol_i + rtol_i·max(|y0_i|, |y1_i|)), reduced by <see cref="Norm"/> to the error ratio; atol = 0 is legal,
+/// and a component whose scale is then 0 counts as 0 if its error is 0 and +∞ otherwise (see <see cref="ErrorNorm"/>).
+/// With atol = 0, rtol must be at least double's rounding unit 2^-52.
 /// </remarks>
 public sealed record SolveOptions
 {

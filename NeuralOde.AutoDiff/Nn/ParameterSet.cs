@@ -87,17 +87,68 @@ public sealed class ParameterSet<T>
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => Gradients.Clear();
 
+    /// <summary>The tensor holding flat index <paramref name="flatIndex"/> and the index inside it.</summary>
+    internal (string Name, int Index) Locate(int flatIndex)
+    {
+        foreach (var p in parameters)
+        {
+            if (flatIndex >= p.Offset && flatIndex < p.Offset + p.Length) return (p.Name, flatIndex - p.Offset);
+        }
+        return ("(outside every tensor)", flatIndex);
+    }
+
     /// <summary>A tensor's values while the model is being built, without freezing the set (for initialisers).</summary>
     internal Span<T> ValuesWhileBuilding(Parameter<T> p) => values.AsSpan(p.Offset, p.Length);
 
-    /// <summary>Writes the values as JSON in the peer fixtures' schema (freezes the set).</summary>
+    /// <summary>Writes the values as JSON in the peer fixtures' schema (freezes the set), atomically.</summary>
+    /// <remarks>
+    /// The values are checked before anything is written; the JSON goes to a temporary file beside
+    /// <paramref name="path"/>, is flushed to disk and then renamed over it. A refused save, an exception or a crash
+    /// during the write leaves an existing file at <paramref name="path"/> as it was (the temporary file is deleted
+    /// when the failure is an exception).
+    /// </remarks>
     /// <param name="path">The file to create or overwrite.</param>
-    /// <exception cref="InvalidOperationException">A value is not finite.</exception>
-    public void Save(string path)
+    /// <exception cref="InvalidOperationException">A value is not finite; no file is touched.</exception>
+    public void Save(string path) => SaveAtomically(path, static s => s);
+
+    /// <summary>
+    /// <see cref="Save(string)"/> with the temporary file's stream passed through <paramref name="wrap"/> before the
+    /// JSON is written (tests inject a failing stream there).
+    /// </summary>
+    internal void SaveAtomically(string path, Func<Stream, Stream> wrap)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.Create(path);
-        ParameterSetJson.Write(this, stream);
+        ParameterSetJson.CheckFinite(this);
+        string full = Path.GetFullPath(path);
+        string directory = Path.GetDirectoryName(full) ?? ".";
+        string temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                var stream = wrap(file);
+                ParameterSetJson.Write(this, stream);
+                stream.Flush();
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch
+        {
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (IOException)
+            {
+                // The original failure is the one to report; a temporary file that cannot be removed is left beside the target.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // As above.
+            }
+            throw;
+        }
     }
 
     /// <summary>Writes the values as JSON in the peer fixtures' schema to a stream, left open (freezes the set).</summary>
@@ -108,7 +159,7 @@ public sealed class ParameterSet<T>
     /// <summary>Reads every tensor by name from a JSON file in the peer fixtures' schema (freezes the set).</summary>
     /// <param name="path">The file.</param>
     /// <exception cref="KeyNotFoundException">The file has no array for a parameter.</exception>
-    /// <exception cref="InvalidDataException">An array's shape does not match its parameter's, or the file is malformed.</exception>
+    /// <exception cref="InvalidDataException">An array's shape does not match its parameter's, a value is not finite in the set's type, or the file is malformed.</exception>
     public void Load(string path)
     {
         using var file = TensorFile.Open(path);
@@ -118,7 +169,7 @@ public sealed class ParameterSet<T>
     /// <summary>Reads every tensor by name from a stream in the peer fixtures' schema (freezes the set).</summary>
     /// <param name="stream">The source, read to its end and left open.</param>
     /// <exception cref="KeyNotFoundException">The stream has no array for a parameter.</exception>
-    /// <exception cref="InvalidDataException">An array's shape does not match its parameter's, or the content is malformed.</exception>
+    /// <exception cref="InvalidDataException">An array's shape does not match its parameter's, a value is not finite in the set's type, or the content is malformed.</exception>
     public void Load(Stream stream)
     {
         using var file = TensorFile.Parse(stream);
@@ -128,7 +179,7 @@ public sealed class ParameterSet<T>
     /// <summary>Reads every tensor by name from an open tensor file (freezes the set); extra arrays are ignored.</summary>
     /// <param name="file">The file.</param>
     /// <exception cref="KeyNotFoundException">The file has no array for a parameter.</exception>
-    /// <exception cref="InvalidDataException">An array's shape does not match its parameter's.</exception>
+    /// <exception cref="InvalidDataException">An array's shape does not match its parameter's, or a value is not finite in the set's type.</exception>
     public void Load(TensorFile file) => ParameterSetJson.Read(this, file);
 
     /// <summary>Freezes the set and returns the backing arrays (the tape references them without copying).</summary>

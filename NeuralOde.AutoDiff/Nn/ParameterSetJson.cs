@@ -21,15 +21,7 @@ internal static class ParameterSetJson
     {
         ArgumentNullException.ThrowIfNull(stream);
         string dtype = typeof(T) == typeof(float) ? "float32" : typeof(T) == typeof(double) ? "float64" : typeof(T).Name;
-        foreach (var p in set.Parameters)
-        {
-            var value = p.Value;
-            for (int i = 0; i < value.Length; i++)
-            {
-                if (!T.IsFinite(value[i]))
-                    throw new InvalidOperationException($"Cannot save parameter '{p.Name}': element {i} is {value[i]}; JSON holds finite numbers only.");
-            }
-        }
+        CheckFinite(set);
 
         using var writer = new Utf8JsonWriter(stream);
         writer.WriteStartObject();
@@ -52,9 +44,24 @@ internal static class ParameterSetJson
         writer.WriteEndObject();
     }
 
+    /// <summary>Throws if any value is not finite: JSON holds finite numbers only, so such a set cannot be saved.</summary>
+    public static void CheckFinite<T>(ParameterSet<T> set)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (var p in set.Parameters)
+        {
+            var value = p.Value;
+            for (int i = 0; i < value.Length; i++)
+            {
+                if (!T.IsFinite(value[i]))
+                    throw new InvalidOperationException($"Cannot save parameter '{p.Name}': element {i} is {value[i]}; JSON holds finite numbers only.");
+            }
+        }
+    }
+
     /// <summary>
     /// Reads every tensor of the set by name from the file's <c>"arrays"</c> (other arrays are ignored). A 1-D shape
-    /// [n] matches 1 × n, a 2-D [rows, cols] matches rows × cols. All names and shapes are checked before any value
+    /// [n] matches 1 × n, a 2-D [rows, cols] matches rows × cols. All names, shapes and values are checked before any value
     /// is written, so a failed load leaves the set unchanged.
     /// </summary>
     public static void Read<T>(ParameterSet<T> set, TensorFile file)
@@ -72,7 +79,15 @@ internal static class ParameterSetJson
             int[] shape = file.ReadShape(entry, p.Name);
             if (!Matches(shape, p.Shape))
                 throw new InvalidDataException($"{file.Source}: parameter '{p.Name}' expects shape {p.Shape} but the file has [{string.Join(", ", shape)}].");
-            file.ReadData(entry, p.Name, staged.AsSpan(p.Offset, p.Length));
+            var data = staged.AsSpan(p.Offset, p.Length);
+            file.ReadData(entry, p.Name, data);
+            for (int i = 0; i < data.Length; i++)
+            {
+                // A number too large for T (1e400 for a double, 1e300 for a float) converts to infinity: Save refuses
+                // such values, so Load does too.
+                if (!T.IsFinite(data[i]))
+                    throw new InvalidDataException($"{file.Source}: parameter '{p.Name}' has a value at index {i} that is {data[i]} as {typeof(T).Name}; parameters must be finite.");
+            }
         }
         staged.CopyTo(set.Values);
     }

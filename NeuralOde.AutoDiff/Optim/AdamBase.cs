@@ -58,12 +58,23 @@ public abstract class AdamBase<T> : IOptimizer
     /// <summary>λ, the weight decay (see the derived class for how it enters).</summary>
     public double WeightDecay { get; }
 
+    /// <summary>What <see cref="Step"/> does with a NaN or infinite gradient (default <see cref="NonFiniteGradientPolicy.Apply"/>); see <see cref="NonFiniteGradientPolicy"/>.</summary>
+    public NonFiniteGradientPolicy NonFiniteGradients { get; set; }
+
+    /// <summary>Steps refused under <see cref="NonFiniteGradientPolicy.Skip"/> (not counted in <see cref="StepCount"/>).</summary>
+    public long SkippedSteps { get; private set; }
+
     /// <inheritdoc/>
     public long StepCount { get; private set; }
 
     /// <inheritdoc/>
     public void Step()
     {
+        if (NonFiniteGradientGuard.Refuses(NonFiniteGradients, parameters, parameters.Gradients, this is AdamW<T> ? "AdamW" : "Adam"))
+        {
+            SkippedSteps++;
+            return;
+        }
         var values = parameters.Values;
         StepCount++;
         ReadOnlySpan<T> gradients = ApplyWeightDecay(values, parameters.Gradients, work);

@@ -71,12 +71,23 @@ public sealed class RmsProp<T> : IOptimizer
     /// <summary>λ of the L2 term g + λθ.</summary>
     public double WeightDecay { get; }
 
+    /// <summary>What <see cref="Step"/> does with a NaN or infinite gradient (default <see cref="NonFiniteGradientPolicy.Apply"/>); see <see cref="NonFiniteGradientPolicy"/>.</summary>
+    public NonFiniteGradientPolicy NonFiniteGradients { get; set; }
+
+    /// <summary>Steps refused under <see cref="NonFiniteGradientPolicy.Skip"/> (not counted in <see cref="StepCount"/>).</summary>
+    public long SkippedSteps { get; private set; }
+
     /// <inheritdoc/>
     public long StepCount { get; private set; }
 
     /// <inheritdoc/>
     public void Step()
     {
+        if (NonFiniteGradientGuard.Refuses(NonFiniteGradients, parameters, parameters.Gradients, "RmsProp"))
+        {
+            SkippedSteps++;
+            return;
+        }
         var values = parameters.Values;
         ReadOnlySpan<T> gradients = parameters.Gradients;
         StepCount++;

@@ -26,6 +26,7 @@ public sealed class IndependentSolver<T> : IParallelWork
     private T[] output = [];
     private SolveStats[] stats = [];
     private readonly RunResult[] failures;
+    private readonly int[] failedInstances;
     private int count;
 
     /// <summary>Creates the solver and the buffers of every part.</summary>
@@ -61,6 +62,7 @@ public sealed class IndependentSolver<T> : IParallelWork
             integrators[p] = new Integrator<T>(f, options, null);
         }
         failures = new RunResult[parts];
+        failedInstances = new int[parts];
     }
 
     /// <summary>The state length of one instance.</summary>
@@ -71,7 +73,7 @@ public sealed class IndependentSolver<T> : IParallelWork
     /// <param name="states">Receives count × saveAt.Count × Dimension states (instance-major).</param>
     /// <param name="statistics">Receives one <see cref="SolveStats"/> per instance.</param>
     /// <exception cref="ArgumentException">The arrays' lengths do not match, or an initial state is not finite.</exception>
-    /// <exception cref="OdeSolverException">An instance failed numerically (the first failed part's first failure).</exception>
+    /// <exception cref="OdeSolverException">An instance failed numerically: the lowest-indexed failed instance, in <see cref="OdeSolverException.Instance"/> and the message.</exception>
     public void Solve(T[] initialStates, T[] states, SolveStats[] statistics)
     {
         ArgumentNullException.ThrowIfNull(initialStates);
@@ -97,10 +99,15 @@ public sealed class IndependentSolver<T> : IParallelWork
         pool.Run(this, Math.Min(integrators.Length, instances));
         initial = output = [];
         stats = [];
-        foreach (RunResult failure in failures)
+        for (int part = 0; part < failures.Length; part++)
         {
+            RunResult failure = failures[part];
             if (failure.Failure != SolveFailure.None)
-                throw new OdeSolverException(failure.Failure, failure.FailureTime, failure.FailureStep, failure.AttemptedSteps);
+            {
+                int instance = failedInstances[part];
+                throw new OdeSolverException(failure.Failure, failure.FailureTime, failure.FailureStep, failure.AttemptedSteps,
+                    $"Instance {instance} (of {instances}) failed: {failure.Failure.Describe(failure.FailureTime, failure.FailureStep, failure.AttemptedSteps)}", instance);
+            }
         }
     }
 
@@ -115,7 +122,11 @@ public sealed class IndependentSolver<T> : IParallelWork
         {
             RunResult result = integrator.Run(saveAt.TimesArray, saveAt.FirstSavedIndex, initial.AsSpan(i * n, n), output.AsSpan(i * perInstance, perInstance), null, null);
             stats[i] = result.Stats;
-            if (result.Failure != SolveFailure.None && failures[part].Failure == SolveFailure.None) failures[part] = result;
+            if (result.Failure != SolveFailure.None && failures[part].Failure == SolveFailure.None)
+            {
+                failures[part] = result;
+                failedInstances[part] = i;
+            }
         }
     }
 }

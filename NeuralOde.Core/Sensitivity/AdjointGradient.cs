@@ -96,7 +96,11 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
             interval[1] = times[k - 1];
             RunResult result = integrator.Run(interval, 1, state, next, null, null);
             if (result.Failure != SolveFailure.None)
-                throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
+            {
+                throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps,
+                    $"The adjoint's backward solve failed on output interval {k} of {m - 1} (integrating from t = {times[k].ToString("R", CultureInfo.InvariantCulture)} back to t = {times[k - 1].ToString("R", CultureInfo.InvariantCulture)}); the forward solve had succeeded. {result.Failure.Describe(result.FailureTime, result.FailureStep, result.AttemptedSteps)}",
+                    backwardInterval: (times[k], times[k - 1]));
+            }
             steps += result.Stats.AcceptedSteps;
             carriedStep = Math.Abs(integrator.NextStepSize);
             if (!gradTimes.IsEmpty) gradTimes[k] = TimeGradient.Dot(Cotangent(outputCotangent, k, n), augmented.CapturedDerivative);

@@ -1,3 +1,4 @@
+using NeuralOde.AutoDiff;
 using System.Numerics;
 using System.Numerics.Tensors;
 using NeuralOde.Core.Dynamics;
@@ -125,6 +126,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
                 T half = h / two;
                 // f' = F(tb, ŷ') carries the cotangent of the next step's f plus (h/2)·ȳ' from y' = y + (h/2)(f + f').
                 TensorPrimitives.MultiplyAdd(adjY, half, adjF, g);
+                if (NonFiniteGradientException.FirstNonFinite<T>(g) >= 0) throw NonFiniteCotangent(tb, totalSteps - steps);
                 dynamics.Vjp(tb, solver.AuxiliaryState, g, vjpY, vjpTheta);
                 vjps++;
                 TensorPrimitives.Add(adjYHat, vjpY, adjYHat);
@@ -171,4 +173,9 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         scratch = new T[n];
         vjpTheta = new T[parameters];
     }
+
+    /// <summary>The cotangents carried backwards became non-finite: the same exception every strategy throws for a non-finite gradient.</summary>
+    private static NonFiniteGradientException NonFiniteCotangent(double t, int step) =>
+        new(nameof(Reversible), null, -1, double.NaN,
+            $"{nameof(Reversible)} produced a non-finite gradient in its backward pass: the cotangent of f at t = {t.ToString("R", System.Globalization.CultureInfo.InvariantCulture)} (step {step}) is not finite, so every earlier dL/dθ would be too.");
 }

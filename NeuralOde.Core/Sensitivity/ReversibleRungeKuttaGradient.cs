@@ -105,6 +105,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
                     tNew = landing ? stop : t + h;
                 }
                 double step = tNew - t;
+                if (!double.IsFinite(step)) throw new OdeSolverException(SolveFailure.NonFiniteStepSize, t, step, accepted);
                 if (t + step == t) throw new OdeSolverException(lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow, t, h, accepted);
 
                 // y' = λ(y − z) + Φ(t → t', z); z' = y' + z − Φ(t' → t, y'), whose embedded estimate is the step's error.
@@ -272,7 +273,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
             probeOptions = options;
         }
         var failure = probe.Start(times[0], times[^1], y0);
-        if (failure != SolveFailure.None) throw new OdeSolverException(failure, times[0], 0, 0);
+        if (failure != SolveFailure.None) throw new OdeSolverException(failure, times[0], probe.NextStepSize, 0);
         initialEvaluations = probe.Stats.FunctionEvaluations;
         return Math.Abs(probe.NextStepSize);
     }

@@ -69,7 +69,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
         var integrator = new Integrator<T>(IntegratorDynamics, options, null) { AttemptStarting = AttemptStarting };
         double direction = Math.Sign(times[^1] - times[0]);
         SolveFailure failure = integrator.Start(times[0], times[^1], y0);
-        if (failure != SolveFailure.None) throw new OdeSolverException(failure, times[0], 0, 0);
+        if (failure != SolveFailure.None) throw new OdeSolverException(failure, times[0], integrator.NextStepSize, 0);
         int outIndex = 1;
         if (firstSaved == 0)
         {

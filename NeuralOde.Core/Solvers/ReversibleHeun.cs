@@ -283,11 +283,18 @@ internal sealed class ReversibleSchedule
         {
             double ratio = Math.Abs(times[k + 1] - times[k]) / stepSize;
             double m = Math.Max(1, Math.Ceiling(ratio - LandingSlack));
-            if (m > int.MaxValue) throw new OdeSolverException(SolveFailure.MaxStepsReached, times[k], stepSize, (int)Math.Min(total, int.MaxValue));
+            if (m > int.MaxValue || total + m > maxSteps) throw TooManySteps(times, k, stepSize, total + m, maxSteps);
             counts[k] = (int)m;
             total += counts[k];
-            if (total > maxSteps) throw new OdeSolverException(SolveFailure.MaxStepsReached, times[k], stepSize, maxSteps);
         }
         return new ReversibleSchedule(times, counts, stepSize, (int)total);
+    }
+
+    /// <summary>The step size needs more than MaxSteps steps: refused before any step is taken.</summary>
+    private static OdeSolverException TooManySteps(double[] times, int k, double stepSize, double needed, int maxSteps)
+    {
+        string F(double x) => x.ToString("R", CultureInfo.InvariantCulture);
+        return new OdeSolverException(SolveFailure.MaxStepsReached, times[0], stepSize, 0,
+            $"ReversibleHeun's fixed step h = {F(stepSize)} needs {needed.ToString("G4", CultureInfo.InvariantCulture)} steps from t = {F(times[0])} to t = {F(times[k + 1])}, more than MaxSteps = {maxSteps}: no step was taken. Use a larger step or raise MaxSteps.");
     }
 }

@@ -23,8 +23,17 @@ public enum ErrorNormKind
 
 /// <summary>How the scaled error err / (atol + rtol·max(|y0|, |y1|)) is reduced to the one error ratio a controller sees.</summary>
 /// <remarks>
+/// <para>
+/// A component whose scale atol + rtol·max(|y0|, |y1|) is 0 (atol = 0 and the component 0 at both ends, e.g. a CNF's
+/// Δ log p at t = 0) has the scaled error 0 when its error is 0 and +∞ otherwise: the limit of err/scale as the scale
+/// goes to 0, so an exactly known component never blocks a step and an inexact one is rejected. diffrax and scipy
+/// divide literally and get 0/0 = NaN there (and from it a NaN initial step); every component with a positive scale
+/// is scaled as they do. The initial-step probe uses the same norm.
+/// </para>
+/// <para>
 /// A seminorm is <see cref="BlockRms"/> over only some blocks: the blocks left out (e.g. the adjoint's a_θ) do not
 /// take part in step-size control at all.
+/// </para>
 /// </remarks>
 public sealed class ErrorNorm
 {
@@ -129,7 +138,7 @@ public sealed class ErrorNorm
             for (int i = start; i < end; i++)
             {
                 double scale = a + r * Math.Max(Math.Abs(double.CreateTruncating(ya[i])), Math.Abs(double.CreateTruncating(yb[i])));
-                double e = double.CreateTruncating(v[i]) / scale;
+                double e = Quotient(double.CreateTruncating(v[i]), scale);
                 sum += e * e;
             }
             return sum;
@@ -148,6 +157,10 @@ public sealed class ErrorNorm
         double a = atol.Length == 1 ? atol[0] : atol[i];
         double r = rtol.Length == 1 ? rtol[0] : rtol[i];
         double scale = a + r * Math.Max(Math.Abs(double.CreateTruncating(ya[i])), Math.Abs(double.CreateTruncating(yb[i])));
-        return double.CreateTruncating(v[i]) / scale;
+        return Quotient(double.CreateTruncating(v[i]), scale);
     }
+
+    /// <summary>e / scale, with 0/0 defined as 0 (see the class remarks); e/0 for e ≠ 0 is ±∞ as IEEE gives it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static double Quotient(double e, double scale) => e == 0 && scale == 0 ? 0 : e / scale;
 }

@@ -200,4 +200,123 @@ public class ParameterSetJsonTests
         Assert.That(grad.Data, Is.EqualTo(independent.Select(v => v!.GetValue<double>()).ToArray()));
         Assert.That(FixtureFiles.ExpectedScalar(file, "backprop", "loss"), Is.EqualTo(6.850320339202881));
     }
+
+    private static string TemporaryDirectory()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "neuralode-save-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    [Test]
+    public void Save_RefusedForANonFiniteValue_LeavesThePreviousFileIntact()
+    {
+        string dir = TemporaryDirectory();
+        try
+        {
+            string path = Path.Combine(dir, "model.json");
+            var set = new ParameterSet<double>();
+            set.Add("layer.weight", new Shape(2, 2));
+            set.Values.Fill(0.5);
+            set.Save(path);
+            byte[] good = File.ReadAllBytes(path);
+
+            set.Values[3] = double.NaN;
+            Assert.Throws<InvalidOperationException>(() => set.Save(path));
+            Assert.That(File.ReadAllBytes(path), Is.EqualTo(good));
+            Assert.That(Directory.GetFiles(dir), Is.EquivalentTo(new[] { path }), "no temporary file is left behind");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Save_ExceptionDuringTheWrite_LeavesThePreviousFileIntact()
+    {
+        string dir = TemporaryDirectory();
+        try
+        {
+            string path = Path.Combine(dir, "model.json");
+            var set = new ParameterSet<double>();
+            set.Add("layer.weight", new Shape(64, 64));
+            set.Values.Fill(0.25);
+            set.Save(path);
+            byte[] good = File.ReadAllBytes(path);
+
+            set.Values.Fill(-1.5);
+            var ex = Assert.Throws<IOException>(() => set.SaveAtomically(path, s => new FailingStream(s, failAfterBytes: 100)));
+            Assert.That(ex!.Message, Does.Contain("injected"));
+            Assert.That(File.ReadAllBytes(path), Is.EqualTo(good));
+            Assert.That(Directory.GetFiles(dir), Is.EquivalentTo(new[] { path }), "the temporary file is deleted");
+
+            set.Save(path);
+            var reloaded = new ParameterSet<double>();
+            reloaded.Add("layer.weight", new Shape(64, 64));
+            reloaded.Load(path);
+            Assert.That(reloaded.Values.ToArray(), Is.All.EqualTo(-1.5), "a later save replaces the file");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestCase("1e400")]
+    [TestCase("-1e400")]
+    public void Load_ValueNotFiniteAsDouble_ThrowsNamingParameterAndIndex_AndLeavesTheSetUnchanged(string number)
+    {
+        var set = new ParameterSet<double>();
+        set.Add("a", new Shape(1, 2));
+        set.Add("b", new Shape(1, 3));
+        set.Values.Fill(7.0);
+        string json = "{\"arrays\": {\"a\": {\"shape\": [2], \"data\": [1, 2]}, \"b\": {\"shape\": [3], \"data\": [1, " + number + ", 3]}}}";
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
+        var ex = Assert.Throws<InvalidDataException>(() => set.Load(stream));
+        Assert.That(ex!.Message, Does.Contain("'b'").And.Contain("index 1").And.Contain("finite"));
+        Assert.That(set.Values.ToArray(), Is.All.EqualTo(7.0));
+    }
+
+    [Test]
+    public void Load_ValueNotFiniteAsFloat_ThrowsNamingParameterAndIndex_AndLeavesTheSetUnchanged()
+    {
+        var set = new ParameterSet<float>();
+        set.Add("w", new Shape(1, 3));
+        set.Values.Fill(7f);
+        string json = "{\"arrays\": {\"w\": {\"shape\": [3], \"dtype\": \"float32\", \"data\": [1, 2, 1e300]}}}";
+        using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json));
+        var ex = Assert.Throws<InvalidDataException>(() => set.Load(stream));
+        Assert.That(ex!.Message, Does.Contain("'w'").And.Contain("index 2"));
+        Assert.That(set.Values.ToArray(), Is.All.EqualTo(7f));
+    }
+
+    /// <summary>Passes writes through until a byte budget is spent, then throws (a disk that fills mid-write).</summary>
+    private sealed class FailingStream(Stream inner, int failAfterBytes) : Stream
+    {
+        private int written;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (written + buffer.Length > failAfterBytes)
+            {
+                inner.Write(buffer[..Math.Max(0, failAfterBytes - written)]);
+                throw new IOException("injected failure during the write");
+            }
+            inner.Write(buffer);
+            written += buffer.Length;
+        }
+    }
 }
