@@ -31,16 +31,16 @@ public static class Gemm
     /// The smallest m·k·n·sizeof(T) that is split over the worker pool: 2^21 multiply–adds in float, 2^20 in double.
     /// </summary>
     /// <remarks>
-    /// Measured on the 2-core AMD EPYC (Zen 5) dev machine: a lone 512×64·64×64 float product runs at about 215 GFLOP/s
+    /// Measured on 2 cores of an AVX-512 server CPU: a lone 512×64·64×64 float product runs at about 215 GFLOP/s
     /// on one core and 370 on two, but inside an MLP (each product reading the previous layer's activations, written by
-    /// the calling thread) splitting it makes the whole slower: W6's forward + backward at batch 512 took 255 µs on one
-    /// thread and 345 µs split, W2's exact-trace CNF iteration 39 ms against 44 ms. Moving a product's rows between the
+    /// the calling thread) splitting it makes the whole slower: a 3 → 64 → 64 → 64 → 2 MLP's forward + backward at batch 512 took 255 µs on
+    /// one thread and 345 µs split, an exact-trace CNF iteration on it 39 ms against 44 ms. Moving a product's rows between the
     /// cores' caches costs more than the halved arithmetic saves until the operands are several MiB, so only products of
     /// at least 64 MiB of m·k·n·sizeof(T) (4096×64·64×64 floats) are split.
     /// </remarks>
     internal const long ParallelThreshold = 1L << 26;
 
-    /// <summary>The width the public entry points use on this machine.</summary>
+    /// <summary>The widest vector width the running machine accelerates: the one the public entry points use.</summary>
     internal static GemmPath DefaultPath { get; } =
         Vector512.IsHardwareAccelerated ? GemmPath.Vector512 :
         Vector256.IsHardwareAccelerated ? GemmPath.Vector256 :

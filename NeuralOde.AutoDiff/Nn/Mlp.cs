@@ -22,7 +22,7 @@ public static class Mlp
 /// <summary>A multilayer perceptron f(x, t): dense (or ConcatSquash) layers with one activation between them.</summary>
 /// <remarks>
 /// Plain and concatenated-time networks name their tensors as a PyTorch <c>nn.Sequential</c> of Linear and activation
-/// modules (<c>net.0</c>, <c>net.2</c>, …), so the peer fixtures load by name; ConcatSquash networks as FFJORD
+/// modules (<c>net.0</c>, <c>net.2</c>, …), so weights exported from such a PyTorch network load by name; ConcatSquash networks as FFJORD
 /// (<c>layers.0._layer</c>, …). Every layer but the last is recorded as one fused Linear + activation node.
 /// </remarks>
 public sealed class Mlp<T>

@@ -100,7 +100,7 @@ public sealed class ParameterSet<T>
     /// <summary>A tensor's values while the model is being built, without freezing the set (for initialisers).</summary>
     internal Span<T> ValuesWhileBuilding(Parameter<T> p) => values.AsSpan(p.Offset, p.Length);
 
-    /// <summary>Writes the values as JSON in the peer fixtures' schema (freezes the set), atomically.</summary>
+    /// <summary>Writes the values as a JSON tensor file (see <see cref="TensorFile"/>; freezes the set), atomically.</summary>
     /// <remarks>
     /// The values are checked before anything is written; the JSON goes to a temporary file beside
     /// <paramref name="path"/>, is flushed to disk and then renamed over it. A refused save, an exception or a crash
@@ -151,12 +151,12 @@ public sealed class ParameterSet<T>
         }
     }
 
-    /// <summary>Writes the values as JSON in the peer fixtures' schema to a stream, left open (freezes the set).</summary>
+    /// <summary>Writes the values as a JSON tensor file to a stream, left open (freezes the set).</summary>
     /// <param name="stream">The destination.</param>
     /// <exception cref="InvalidOperationException">A value is not finite.</exception>
     public void Save(Stream stream) => ParameterSetJson.Write(this, stream);
 
-    /// <summary>Reads every tensor by name from a JSON file in the peer fixtures' schema (freezes the set).</summary>
+    /// <summary>Reads every tensor by name from a JSON tensor file (see <see cref="TensorFile"/>; freezes the set).</summary>
     /// <param name="path">The file.</param>
     /// <exception cref="KeyNotFoundException">The file has no array for a parameter.</exception>
     /// <exception cref="InvalidDataException">An array's shape does not match its parameter's, a value is not finite in the set's type, or the file is malformed.</exception>
@@ -166,7 +166,7 @@ public sealed class ParameterSet<T>
         ParameterSetJson.Read(this, file);
     }
 
-    /// <summary>Reads every tensor by name from a stream in the peer fixtures' schema (freezes the set).</summary>
+    /// <summary>Reads every tensor by name from a stream holding a JSON tensor file (freezes the set).</summary>
     /// <param name="stream">The source, read to its end and left open.</param>
     /// <exception cref="KeyNotFoundException">The stream has no array for a parameter.</exception>
     /// <exception cref="InvalidDataException">An array's shape does not match its parameter's, a value is not finite in the set's type, or the content is malformed.</exception>

@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace NeuralOde.AutoDiff.Nn;
 
 /// <summary>
-/// Writes and reads a <see cref="ParameterSet{T}"/> as JSON in the peer fixtures' schema, so saved models and the
-/// fixtures load through the same code (see <see cref="TensorFile"/> for the schema).
+/// Writes and reads a <see cref="ParameterSet{T}"/> as a JSON tensor file (names, shapes, dtypes and flat data, the
+/// layout a few lines of Python write from a PyTorch state_dict), so saved models and weights exported from PyTorch
+/// load through the same code (see <see cref="TensorFile"/> for the schema).
 /// </summary>
 internal static class ParameterSetJson
 {

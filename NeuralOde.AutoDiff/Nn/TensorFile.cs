@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace NeuralOde.AutoDiff.Nn;
 
 /// <summary>
-/// A JSON tensor file in the peer fixtures' schema: a top-level object whose <c>"arrays"</c> maps names to
+/// A JSON tensor file (the library's format for parameters, easy to write from a PyTorch state_dict): a top-level object whose <c>"arrays"</c> maps names to
 /// <c>{ "shape": [..], "dtype": "float32" | "float64" | "int64", "data": [flat row-major numbers] }</c>.
 /// Other top-level members (such as a fixture's <c>"expected"</c> results) are reachable through <see cref="ReadTensor{T}"/>.
 /// </summary>

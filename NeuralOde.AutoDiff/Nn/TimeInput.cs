@@ -6,7 +6,7 @@ public enum TimeInput
     /// <summary>Not at all: f(x).</summary>
     None,
 
-    /// <summary>As an extra input column: the first layer sees [x, t] (x first), as torchdiffeq's and the peer workloads' nets.</summary>
+    /// <summary>As an extra input column: the first layer sees [x, t] (x first), as torchdiffeq's example networks.</summary>
     Concat,
 
     /// <summary>Through FFJORD's ConcatSquash layers: every layer is gated and shifted by functions of t.</summary>

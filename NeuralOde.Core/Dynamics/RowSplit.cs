@@ -22,7 +22,7 @@ internal static class RowSplit
     /// <summary>When set (tests), the split to use instead of the machine's, still capped at one <see cref="RowAlignment"/> of rows per block.</summary>
     [ThreadStatic] internal static int? ForcedParts;
 
-    /// <summary>The number of row blocks for <paramref name="f"/> on this machine; 1 means no split.</summary>
+    /// <summary>The number of row blocks for <paramref name="f"/> on the running machine (its processor count); 1 means no split.</summary>
     /// <exception cref="ArgumentException">f claims independent rows that do not divide its dimension.</exception>
     public static int Parts<T>(IDifferentiableDynamics<T> f)
         where T : unmanaged, IFloatingPointIeee754<T>

@@ -5,8 +5,8 @@ namespace NeuralOde.Core.Flows;
 
 /// <summary>An isotropic Gaussian N(0, σ²·I) in D dimensions: a CNF's base distribution.</summary>
 /// <remarks>
-/// log N(z; 0, σ²I) = −‖z‖² / (2σ²) − (D/2)·log(2πσ²). The standard normal (σ² = 1) is FFJORD's base; the peer's
-/// W2 (torchdiffeq's cnf.py) uses σ² = 0.1.
+/// log N(z; 0, σ²I) = −‖z‖² / (2σ²) − (D/2)·log(2πσ²). The standard normal (σ² = 1) is FFJORD's base;
+/// torchdiffeq's CNF example (examples/cnf.py) uses σ² = 0.1.
 /// </remarks>
 public sealed class BaseDistribution
 {

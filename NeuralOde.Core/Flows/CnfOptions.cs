@@ -5,7 +5,7 @@ namespace NeuralOde.Core.Flows;
 /// <summary>The settings of a <see cref="Cnf{T}"/>: time span, base distribution, divergence, solver and regularisers.</summary>
 /// <remarks>
 /// The defaults are FFJORD's 2-D runs: data at t = 0, base N(0, I) at T = 0.5, exact divergence, Dormand–Prince 5(4)
-/// with rtol = atol = 1e-5 in torchdiffeq's form, no regularisers. The peer's W2 (torchdiffeq's cnf.py) is
+/// with rtol = atol = 1e-5 in torchdiffeq's form, no regularisers. torchdiffeq's CNF example (examples/cnf.py) is
 /// StartTime = 10, EndTime = 0 and <c>BaseDistribution.IsotropicGaussian(2, 0.1)</c>.
 /// </remarks>
 public sealed record CnfOptions

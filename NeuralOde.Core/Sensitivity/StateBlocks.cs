@@ -5,8 +5,8 @@ namespace NeuralOde.Core.Sensitivity;
 
 /// <summary>
 /// A growable list of n-element states stored in fixed blocks, so growing never copies what is stored and never holds
-/// a doubled array beside the old one (the unbudgeted checkpoint store at 10,000 W4 steps: 20 MiB of states rather
-/// than a 32 MiB array plus the 16 MiB one it was copied from).
+/// a doubled array beside the old one (the unbudgeted checkpoint store of 10,000 states of 512 floats: 20 MiB of states
+/// rather than a 32 MiB array plus the 16 MiB one it was copied from).
 /// </summary>
 internal sealed class StateBlocks<T>
     where T : unmanaged, INumberBase<T>
