@@ -5,6 +5,7 @@ using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Sensitivity;
 using NeuralOde.Core.Solvers;
 using NeuralOde.Core.StepSize;
+using NeuralOde.Tests.Support;
 
 namespace NeuralOde.Tests.Sensitivity;
 
@@ -59,12 +60,8 @@ public class CheckpointedMemoryTests
         var f = Network();
         var gradient = new CheckpointedGradient<double>(new Shape(Batch, 2), Budget);
         ForwardBackward(gradient, f, 100); // warm-up: more steps than the budget, so segments are recomputed
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        ForwardBackward(gradient, f, 100);
-        long atHundred = GC.GetAllocatedBytesForCurrentThread() - before;
-        before = GC.GetAllocatedBytesForCurrentThread();
-        ForwardBackward(gradient, f, 1000);
-        long atThousand = GC.GetAllocatedBytesForCurrentThread() - before;
+        long atHundred = AllocationWindows.Quietest(() => ForwardBackward(gradient, f, 100), windows: 4);
+        long atThousand = AllocationWindows.Quietest(() => ForwardBackward(gradient, f, 1000), windows: 4);
         TestContext.Out.WriteLine($"allocated: {atHundred} bytes at 100 steps, {atThousand} at 1000");
         Assert.That(atThousand, Is.EqualTo(atHundred));
     }
