@@ -26,10 +26,18 @@ public sealed class Adjoint : ISensitivity
     /// <summary>The method of the backward solve; null (the default) uses the forward's.</summary>
     public ButcherTableau? Method { get; init; }
 
-    /// <summary>rtol of the backward solve; null (the default) uses the forward's <see cref="SolveOptions.RelativeTolerance"/>.</summary>
+    /// <summary>
+    /// rtol of the backward solve; null (the default) uses the forward's <see cref="SolveOptions.RelativeTolerance"/> and,
+    /// when given, its <see cref="SolveOptions.RelativeTolerances"/> (component i's for z_i and a_i, the scalar one for
+    /// a_θ). A value here is one rtol for the whole augmented state.
+    /// </summary>
     public double? RelativeTolerance { get; init; }
 
-    /// <summary>atol of the backward solve; null (the default) uses the forward's <see cref="SolveOptions.AbsoluteTolerance"/>.</summary>
+    /// <summary>
+    /// atol of the backward solve; null (the default) uses the forward's <see cref="SolveOptions.AbsoluteTolerance"/> and,
+    /// when given, its <see cref="SolveOptions.AbsoluteTolerances"/> (as for <see cref="RelativeTolerance"/>). A value
+    /// here is one atol for the whole augmented state.
+    /// </summary>
     public double? AbsoluteTolerance { get; init; }
 
     /// <summary>

@@ -12,7 +12,8 @@ namespace NeuralOde.Core.Sensitivity;
 /// each time.
 /// </summary>
 /// <remarks>
-/// Buffers and the backward integrator are made once per (dynamics, options) pair and reused across iterations;
+/// Buffers and the backward integrator are made once per (dynamics, options) pair and reused across iterations (the
+/// options compared by value, so a <c>with</c> copy of equal options made per iteration reuses them too);
 /// an evaluation of the augmented dynamics allocates nothing. dL/dt_i = ⟨∂L/∂y(t_i), f(t_i, y(t_i))⟩ takes f from
 /// the first augmented evaluation of the interval that starts at t_i (z is the forward state there), and
 /// dL/dt0 = −⟨a(t0), f(t0, y0)⟩ takes f from the forward's first evaluation: no extra evaluations of f.
@@ -51,7 +52,7 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
         int n = f.Dimension;
         if (output.Length != saveAt.Count * n)
             throw new ArgumentException($"output has {output.Length} elements but {saveAt.Count} saved states of {n} need {saveAt.Count * n}.", nameof(output));
-        if (!ReferenceEquals(f, this.f) || !ReferenceEquals(options, forwardOptions)) Prepare(f, options);
+        if (!ReferenceEquals(f, this.f) || !options.Equals(forwardOptions)) Prepare(f, options);
 
         capture!.Arm();
         OdeSolution<T> solution = Ode.Solve(capture, y0, saveAt, options);
@@ -145,6 +146,8 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
             StepSize = compatible && !fixedStep ? PiController.Torchdiffeq : forward.StepSize,
             RelativeTolerance = settings.RelativeTolerance ?? forward.RelativeTolerance,
             AbsoluteTolerance = settings.AbsoluteTolerance ?? forward.AbsoluteTolerance,
+            RelativeTolerances = settings.RelativeTolerance is null ? AugmentedTolerances(forward.RelativeTolerances, forward.RelativeTolerance, n, parameters.Length, "RelativeTolerances") : null,
+            AbsoluteTolerances = settings.AbsoluteTolerance is null ? AugmentedTolerances(forward.AbsoluteTolerances, forward.AbsoluteTolerance, n, parameters.Length, "AbsoluteTolerances") : null,
             Norm = BackwardNorm(settings, forward.Norm, n, parameters),
             MaxSteps = settings.MaxSteps ?? forward.MaxSteps,
             StepPastEnd = compatible && !fixedStep,
@@ -152,6 +155,22 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
             StepToTimes = [.. forward.StepToTimes.Reverse()],
             JumpTimes = [.. forward.JumpTimes.Reverse()],
         };
+    }
+
+    /// <summary>
+    /// The forward's per-component tolerances carried to [z, a, a_θ]: z and a (which has z's shape) take component i's
+    /// tolerance for their component i, a_θ the scalar one; null when the forward has none. An explicit scalar tolerance
+    /// on <see cref="Adjoint"/> replaces them (the caller passes null then).
+    /// </summary>
+    private static double[]? AugmentedTolerances(IReadOnlyList<double>? perComponent, double scalar, int n, int parameterCount, string name)
+    {
+        if (perComponent is null) return null;
+        if (perComponent.Count != n)
+            throw new ArgumentException($"SolveOptions.{name} has {perComponent.Count} entries but the state has {n} components.", "options");
+        var tolerances = new double[2 * n + parameterCount];
+        for (int i = 0; i < n; i++) tolerances[i] = tolerances[n + i] = perComponent[i];
+        tolerances.AsSpan(2 * n).Fill(scalar);
+        return tolerances;
     }
 
     /// <summary>
