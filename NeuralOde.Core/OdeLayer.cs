@@ -113,15 +113,9 @@ public static class OdeLayer
     }
 
     internal static ISolveGradient<T> Create<T>(ISensitivity sensitivity, Shape shape)
-        where T : unmanaged, IFloatingPointIeee754<T> => sensitivity switch
-        {
-            Backprop => new BackpropGradient<T>(shape),
-            Checkpointed c => new CheckpointedGradient<T>(shape, c.Budget),
-            Reversible => Reversible.CreateGradient<T>(),
-            ReversibleRungeKutta r => r.CreateGradient<T>(shape),
-            Adjoint a => a.CreateGradient<T>(),
-            _ => throw new ArgumentException($"The sensitivity {sensitivity.GetType().Name} is not supported by OdeLayer.", nameof(sensitivity)),
-        };
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        sensitivity.CreateSolveGradient<T>(shape)
+        ?? throw new ArgumentException($"The sensitivity {sensitivity.GetType().Name} created no gradient for a {shape} state.", nameof(sensitivity));
 
     /// <summary>Solve nodes of one sensitivity, reused once the tape they were recorded on has been reset.</summary>
     private sealed class GradientPool

@@ -63,4 +63,7 @@ public sealed class Adjoint : ISensitivity
     /// <summary>Creates the forward/backward pair for one solve node.</summary>
     internal ISolveGradient<T> CreateGradient<T>()
         where T : unmanaged, IFloatingPointIeee754<T> => new AdjointGradient<T>(this);
+
+    /// <inheritdoc/>
+    ISolveGradient<T> ISensitivity.CreateSolveGradient<T>(AutoDiff.Shape stateShape) => CreateGradient<T>();
 }

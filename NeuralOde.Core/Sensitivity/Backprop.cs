@@ -11,4 +11,7 @@ namespace NeuralOde.Core.Sensitivity;
 /// </remarks>
 public sealed class Backprop : ISensitivity
 {
+
+    /// <inheritdoc/>
+    ISolveGradient<T> ISensitivity.CreateSolveGradient<T>(AutoDiff.Shape stateShape) => new BackpropGradient<T>(stateShape);
 }

@@ -25,4 +25,7 @@ public sealed class Checkpointed : ISensitivity
 {
     /// <summary>The most checkpoints kept at once (null: one per accepted step). At least 2.</summary>
     public int? Budget { get; init; }
+
+    /// <inheritdoc/>
+    ISolveGradient<T> ISensitivity.CreateSolveGradient<T>(AutoDiff.Shape stateShape) => new CheckpointedGradient<T>(stateShape, Budget);
 }

@@ -65,4 +65,7 @@ public sealed class Reversible : ISensitivity
     /// <summary>Creates the forward/backward pair for one solve node.</summary>
     internal static ReversibleGradient<T> CreateGradient<T>()
         where T : unmanaged, IFloatingPointIeee754<T> => new();
+
+    /// <inheritdoc/>
+    ISolveGradient<T> ISensitivity.CreateSolveGradient<T>(AutoDiff.Shape stateShape) => CreateGradient<T>();
 }

@@ -80,4 +80,7 @@ public sealed class ReversibleRungeKutta : ISensitivity
     /// <summary>Creates the forward/backward pair for one solve node.</summary>
     internal ReversibleRungeKuttaGradient<T> CreateGradient<T>(AutoDiff.Shape shape)
         where T : unmanaged, IFloatingPointIeee754<T> => new(shape, coupling);
+
+    /// <inheritdoc/>
+    ISolveGradient<T> ISensitivity.CreateSolveGradient<T>(AutoDiff.Shape stateShape) => CreateGradient<T>(stateShape);
 }
