@@ -21,12 +21,14 @@ public sealed class DenseInterpolant<T>
     private readonly List<double> ends = [];
     private readonly List<T[]> data = [];
     private readonly double[] weights;
+    private readonly T[] coefficients;
 
     internal DenseInterpolant(ButcherTableau tableau, int dimension)
     {
         this.tableau = tableau;
         this.dimension = dimension;
         weights = new double[tableau.Stages];
+        coefficients = new T[tableau.Stages];
     }
 
     /// <summary>The initial time.</summary>
@@ -39,12 +41,12 @@ public sealed class DenseInterpolant<T>
     public int StepCount => starts.Count;
 
     /// <summary>Records a step from its start state and stages (the method's own extension).</summary>
-    internal void AddStages(double start, double size, double end, ReadOnlySpan<T> y0, ExplicitRungeKutta<T> engine)
+    internal void AddStages(double start, double size, double end, ReadOnlySpan<T> y0, ReadOnlySpan<T> stages)
     {
         int n = dimension, s = tableau.Stages;
         var block = new T[(s + 1) * n];
-        y0.CopyTo(block);
-        for (int i = 0; i < s; i++) engine.Stage(i).CopyTo(block.AsSpan((i + 1) * n, n));
+        y0[..n].CopyTo(block);
+        stages[..(s * n)].CopyTo(block.AsSpan(n));
         Add(start, size, end, block);
     }
 
@@ -97,20 +99,10 @@ public sealed class DenseInterpolant<T>
         if (tableau.HasDenseOutput)
         {
             tableau.DenseWeights(theta, weights);
-            block.AsSpan(0, n).CopyTo(destination);
-            for (int i = 0; i < weights.Length; i++)
-            {
-                T c = T.CreateTruncating(h * weights[i]);
-                if (c == T.Zero) continue;
-                ReadOnlySpan<T> k = block.AsSpan((i + 1) * n, n);
-                for (int d = 0; d < n; d++) destination[d] += c * k[d];
-            }
+            for (int i = 0; i < weights.Length; i++) coefficients[i] = T.CreateTruncating(h * weights[i]);
+            StepInterpolation.Combine<T>(block.AsSpan(0, n), block.AsSpan(n), coefficients, weights.Length, destination);
             return;
         }
-        double t2 = theta * theta, t3 = t2 * theta;
-        T h00 = T.CreateTruncating(2 * t3 - 3 * t2 + 1), h10 = T.CreateTruncating((t3 - 2 * t2 + theta) * h);
-        T h01 = T.CreateTruncating(-2 * t3 + 3 * t2), h11 = T.CreateTruncating((t3 - t2) * h);
-        for (int d = 0; d < n; d++)
-            destination[d] = h00 * block[d] + h10 * block[n + d] + h01 * block[2 * n + d] + h11 * block[3 * n + d];
+        StepInterpolation.Hermite<T>(block.AsSpan(0, n), block.AsSpan(n, n), block.AsSpan(2 * n, n), block.AsSpan(3 * n, n), h, theta, destination);
     }
 }

@@ -1,15 +1,17 @@
 using System.Numerics;
 using NeuralOde.AutoDiff;
 using NeuralOde.Core.Dynamics;
+using NeuralOde.Core.Solvers;
 
 namespace NeuralOde.Core.Sensitivity;
 
 /// <summary>Backprop: the forward's own evaluations are recorded on the tape as it steps, and kept.</summary>
 /// <remarks>
 /// The step loop evaluates f through this class, so every evaluation is recorded once and nothing is recomputed.
-/// Before each attempt the records of a rejected previous attempt are rolled back, so memory holds the accepted
-/// steps only (plus f(t0, y0) and the one evaluation of the initial-step probe). A step whose first stage was
-/// reused (FSAL, or a Hermite end derivative) points at the record it reused.
+/// A rejected attempt's records are rolled back, so memory holds the accepted steps only (plus f(t0, y0), the one
+/// evaluation of the initial-step probe, and a rejected attempt's own f(t, y0) when its retry reuses it). The loop
+/// says where each accepted step's f(t, y0) came from (<see cref="StartDerivativeSource"/>): the step points at that
+/// record.
 /// </remarks>
 internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T>(stateShape), IDynamics<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -18,11 +20,9 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
     private readonly List<int> firstStages = [];
     private readonly List<int> endRecords = [];
     private T[] initial = [];
-    private Action? attemptStarting;
     private int attemptStart;
-    private bool attemptOpen;
-    private bool started;
-    private int acceptedAt;
+    private bool firstOfAttempt;
+    private int rejectedStartRecord = -1;
 
     /// <summary>Bytes of activations the last forward kept on the tape.</summary>
     public long RecordedBytes => Recorder.ValueBytesInUse;
@@ -30,8 +30,6 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
     int IDynamics<T>.Dimension => StateShape.Length;
 
     protected override IDynamics<T> IntegratorDynamics => this;
-
-    protected override Action? AttemptStarting => attemptStarting ??= OnAttemptStarting;
 
     protected override ReadOnlySpan<T> InitialState => initial;
 
@@ -43,6 +41,12 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
     {
         int record = Recorder.RecordEvaluation(Dynamics, t, y);
         Recorder.CopyDerivative(record, dydt);
+        if (firstOfAttempt)
+        {
+            // A rejected attempt that evaluated its own f(t, y0) keeps this record for its retry.
+            Recorder.Mark(slot: 1);
+            firstOfAttempt = false;
+        }
     }
 
     protected override void BeginForward()
@@ -51,23 +55,35 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
         steps.Clear();
         firstStages.Clear();
         endRecords.Clear();
-        attemptOpen = false;
-        started = false;
-        acceptedAt = 0;
+        firstOfAttempt = false;
+        rejectedStartRecord = -1;
     }
 
-    private void OnAttemptStarting()
+    protected override void OnAttemptStarting()
     {
-        // A previous attempt that was not accepted was rejected: drop what it recorded.
-        if (attemptOpen) Recorder.RollbackToMark(attemptStart);
         attemptStart = Recorder.Mark();
-        attemptOpen = true;
+        firstOfAttempt = true;
     }
 
-    protected override void OnAcceptedStep(int step, in AcceptedStep info, ReadOnlySpan<T> startState)
+    protected override void OnAttemptRejected(in StepOutcome outcome)
+    {
+        if (!outcome.StartDerivativeSupplied)
+        {
+            // The retry reuses this attempt's first evaluation, f(t, y0): keep that record, drop the rest.
+            Recorder.RollbackToMark(attemptStart + 1, slot: 1);
+            rejectedStartRecord = attemptStart;
+        }
+        else
+        {
+            Recorder.RollbackToMark(attemptStart);
+        }
+        firstOfAttempt = false;
+    }
+
+    protected override void OnAcceptedStep(int step, in AcceptedStep info, StartDerivativeSource source, ReadOnlySpan<T> startState)
     {
         steps.Add(info);
-        attemptOpen = false;
+        firstOfAttempt = false;
         if (step == 0)
         {
             if (initial.Length != startState.Length) initial = new T[startState.Length];
@@ -76,29 +92,23 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
         int s = Recorder.Tableau.Stages;
         int evaluated = Recorder.Count - attemptStart;
         int first = Recorder.Count;
-        if (evaluated < s)
+        int reused = source switch
         {
-            // Stage 0 came in as f0: f(t0, y0) from the start, the previous step's last stage (FSAL), or the
-            // previous step's end derivative (evaluated after its acceptance, before this attempt).
-            int f0 = !started ? 0
-                : Recorder.Tableau.IsFsal ? firstStages[step - 1] + s - 1
-                : attemptStart - 1;
-            Recorder.Append(f0);
-        }
+            StartDerivativeSource.EvaluatedInStep => -1,
+            StartDerivativeSource.SolveStart => 0,
+            StartDerivativeSource.PreviousStepEnd => firstStages[step - 1] + s - 1,
+            StartDerivativeSource.PreviousEndEvaluation => endRecords[step - 1],
+            _ => rejectedStartRecord,
+        };
+        if (reused >= 0) Recorder.Append(reused);
         for (int i = attemptStart; i < attemptStart + evaluated; i++) Recorder.Append(i);
-        started = true;
         firstStages.Add(first);
         endRecords.Add(-1);
-        acceptedAt = Recorder.Count;
     }
 
-    protected override void OnInteriorOutputs(int step, in AcceptedStep info, ReadOnlySpan<T> endState)
-    {
-        // The step loop evaluated f(t1, y1) for the cubic Hermite interpolation through this class: that record.
-        endRecords[step] = Recorder.Count > acceptedAt
-            ? Recorder.Count - 1
-            : Recorder.RecordEvaluation(Dynamics, info.EndTime, endState);
-    }
+    protected override void OnEndDerivativeEvaluated(int step, in AcceptedStep info, ReadOnlySpan<T> endState) =>
+        // The loop evaluated f(t1, y1) through this class, for cubic Hermite interpolation: the last record.
+        endRecords[step] = Recorder.Count - 1;
 
     protected override int PrepareStep(int step, out AcceptedStep info)
     {

@@ -87,7 +87,7 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
         }
     }
 
-    protected override void OnAcceptedStep(int step, in AcceptedStep info, ReadOnlySpan<T> startState)
+    protected override void OnAcceptedStep(int step, in AcceptedStep info, StartDerivativeSource source, ReadOnlySpan<T> startState)
     {
         log.Add(info);
         int n = StateShape.Length;
@@ -117,7 +117,7 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
         MaxCheckpointsHeld = Math.Max(MaxCheckpointsHeld, checkpointSteps.Count);
     }
 
-    protected override void OnInteriorOutputs(int step, in AcceptedStep info, ReadOnlySpan<T> endState) => interiorSteps.Add(step);
+    protected override void OnEndDerivativeEvaluated(int step, in AcceptedStep info, ReadOnlySpan<T> endState) => interiorSteps.Add(step);
 
     protected override int PrepareStep(int step, out AcceptedStep info)
     {
@@ -194,10 +194,8 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
 
     private void PlainStep(in AcceptedStep info, ReadOnlySpan<T> start, Span<T> end)
     {
-        engine!.EndStageBeforeStepEnd = info.EndStageBeforeStepEnd;
-        long before = engine.FunctionEvaluations;
-        engine.Step(Dynamics, info.Time, info.StepSize, start, default, end, default);
-        recomputedEvaluations += engine.FunctionEvaluations - before;
+        StepOutcome outcome = engine!.Step(Dynamics, new StepInput(info.Time, info.StepSize, info.EndStageBeforeStepEnd), start, default, end, default);
+        recomputedEvaluations += outcome.Evaluations;
         recomputedSteps++;
     }
 }

@@ -31,7 +31,7 @@ internal sealed class StepRecorder<T>
     private readonly T[] stageCotangent;
     private readonly List<StageRecord> stages = [];
     private StageRecord[] recordScratch = [];
-    private TapeMark[] marks = [];
+    private TapeMark[][] marks = [[], []];
     private RowParallelTapes<T>? blocks;
     private StepVjpWork? stepVjp;
     private int parts = 1;
@@ -67,7 +67,7 @@ internal sealed class StepRecorder<T>
             blocks = new RowParallelTapes<T>(f, shape, parts, chunkLength);
             recordScratch = new StageRecord[parts];
             stepVjp = null;
-            marks = new TapeMark[parts];
+            marks = [new TapeMark[parts], new TapeMark[parts]];
         }
         Reset();
     }
@@ -85,17 +85,17 @@ internal sealed class StepRecorder<T>
         return Count - 1;
     }
 
-    /// <summary>Remembers the current end of the records and tapes, for <see cref="RollbackToMark"/>; returns the record count.</summary>
-    public int Mark()
+    /// <summary>Remembers the current end of the records and tapes in mark <paramref name="slot"/> (0 or 1), for <see cref="RollbackToMark"/>; returns the record count.</summary>
+    public int Mark(int slot = 0)
     {
-        for (int p = 0; p < parts; p++) marks[p] = Blocks.Tape(p).Mark();
+        for (int p = 0; p < parts; p++) marks[slot][p] = Blocks.Tape(p).Mark();
         return Count;
     }
 
-    /// <summary>Forgets the records and tape nodes added since the last <see cref="Mark"/>, which returned <paramref name="count"/>.</summary>
-    public void RollbackToMark(int count)
+    /// <summary>Forgets the records and tape nodes added since the last <see cref="Mark"/> of <paramref name="slot"/>, which returned <paramref name="count"/>.</summary>
+    public void RollbackToMark(int count, int slot = 0)
     {
-        for (int p = 0; p < parts; p++) Blocks.Tape(p).Rollback(marks[p]);
+        for (int p = 0; p < parts; p++) Blocks.Tape(p).Rollback(marks[slot][p]);
         stages.RemoveRange(count * parts, stages.Count - count * parts);
     }
 

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using NeuralOde.AutoDiff;
 using NeuralOde.Core.Dynamics;
+using NeuralOde.Core.Solvers;
 
 namespace NeuralOde.Core.Sensitivity;
 
@@ -12,7 +13,7 @@ namespace NeuralOde.Core.Sensitivity;
 /// formulas that served interpolated output times.
 /// </summary>
 /// <remarks>Accepted step sizes are constants; rejected steps and the initial-step probe are not differentiated.</remarks>
-internal abstract class StepwiseGradient<T> : ISolveGradient<T>
+internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>One saved output of the last forward: the step it was served from (−1: the initial state) and how.</summary>
@@ -41,6 +42,9 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
 
     private double[] times = [];
     private int firstSaved;
+    private Integrator<T>? integrator;
+    private IDynamics<T>? integratorDynamics;
+    private SolveOptions? integratorOptions;
 
     public SolveStats Forward(IDifferentiableDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions options, Span<T> output)
     {
@@ -66,46 +70,37 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
         outputs.Clear();
         BeginForward();
 
-        var integrator = new Integrator<T>(IntegratorDynamics, options, null) { AttemptStarting = AttemptStarting };
-        double direction = Math.Sign(times[^1] - times[0]);
-        SolveFailure failure = integrator.Start(times[0], times[^1], y0);
-        if (failure != SolveFailure.None) throw new OdeSolverException(failure, times[0], integrator.NextStepSize, 0);
-        int outIndex = 1;
-        if (firstSaved == 0)
+        if (integrator is null || !ReferenceEquals(integratorDynamics, IntegratorDynamics) || !options.Equals(integratorOptions))
         {
-            y0.CopyTo(output[..n]);
-            outputs.Add(new OutputInfo(-1, times[0], true));
+            integrator = new Integrator<T>(IntegratorDynamics, options, null) { Listener = this };
+            integratorDynamics = IntegratorDynamics;
+            integratorOptions = options;
         }
-        while (outIndex < times.Length)
-        {
-            failure = integrator.Advance(out double tNew, out double failedStep);
-            if (failure != SolveFailure.None) throw new OdeSolverException(failure, integrator.Time, failedStep, integrator.AttemptedSteps);
-            int k = StepCount++;
-            var step = new AcceptedStep(integrator.Time, integrator.Stats.LastStepSize, tNew, integrator.Engine.EndStageBeforeStepEnd);
-            OnAcceptedStep(k, step, integrator.State);
-            bool interior = false;
-            while (outIndex < times.Length && direction * (times[outIndex] - tNew) <= 0)
-            {
-                if (outIndex >= firstSaved)
-                {
-                    Span<T> slot = output.Slice((outIndex - firstSaved) * n, n);
-                    bool atEnd = times[outIndex] == tNew;
-                    if (atEnd) integrator.StepEndState.CopyTo(slot);
-                    else integrator.InterpolateInStep(times[outIndex], slot);
-                    outputs.Add(new OutputInfo(k, times[outIndex], atEnd));
-                    interior |= !atEnd;
-                }
-                outIndex++;
-            }
-            if (interior && NeedsEndDerivative) OnInteriorOutputs(k, step, integrator.StepEndState);
-            integrator.Commit(tNew, restart: false);
-        }
+        if (firstSaved == 0) outputs.Add(new OutputInfo(-1, times[0], true));
+        RunResult result = integrator.Run(times, firstSaved, y0, output, null, null);
+        if (result.Failure != SolveFailure.None) throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
         // Kept for the time gradients; the buffer is reused across iterations.
         int saved = outputs.Count * n;
         if (outputValues.Length != saved) outputValues = new T[saved];
         output[..saved].CopyTo(outputValues);
-        return integrator.Stats;
+        return result.Stats;
     }
+
+    void IStepListener<T>.AttemptStarting() => OnAttemptStarting();
+
+    void IStepListener<T>.AttemptRejected(in StepOutcome outcome) => OnAttemptRejected(outcome);
+
+    void IStepListener<T>.StepAccepted(int index, in AcceptedStep step, StartDerivativeSource source, ReadOnlySpan<T> startState)
+    {
+        StepCount++;
+        OnAcceptedStep(index, step, source, startState);
+    }
+
+    void IStepListener<T>.EndDerivativeEvaluated(int index, in AcceptedStep step, ReadOnlySpan<T> endState) =>
+        OnEndDerivativeEvaluated(index, step, endState);
+
+    void IStepListener<T>.OutputServed(int index, int timeIndex, double time, bool atStepEnd) =>
+        outputs.Add(new OutputInfo(index, time, atStepEnd));
 
     public GradientStats Backward(ReadOnlySpan<T> outputCotangent, Span<T> gradY0, Span<T> gradTheta, Span<double> gradTimes)
     {
@@ -214,21 +209,24 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
     /// <summary>What the forward's step loop evaluates (the dynamics themselves unless a subclass records them).</summary>
     protected virtual IDynamics<T> IntegratorDynamics => Dynamics;
 
-    /// <summary>Called before each attempted step of the forward, or null.</summary>
-    protected virtual Action? AttemptStarting => null;
+    /// <summary>Called before each attempted step of the forward.</summary>
+    protected virtual void OnAttemptStarting() { }
+
+    /// <summary>Called when an attempted step of the forward is rejected.</summary>
+    protected virtual void OnAttemptRejected(in StepOutcome outcome) { }
 
     /// <summary>Called once before the forward's step loop.</summary>
     protected abstract void BeginForward();
 
-    /// <summary>Called for each accepted step (steps are numbered from 0 in order) with its start state, before its outputs are served.</summary>
-    protected abstract void OnAcceptedStep(int step, in AcceptedStep info, ReadOnlySpan<T> startState);
+    /// <summary>Called for each accepted step (steps are numbered from 0 in order) with where its f(t, y0) came from and its start state, before its outputs are served.</summary>
+    protected abstract void OnAcceptedStep(int step, in AcceptedStep info, StartDerivativeSource source, ReadOnlySpan<T> startState);
 
-    /// <summary>Called after step <paramref name="step"/> served an interior output with cubic Hermite interpolation.</summary>
-    protected abstract void OnInteriorOutputs(int step, in AcceptedStep info, ReadOnlySpan<T> endState);
+    /// <summary>Called after the loop evaluated f(t1, y1) of step <paramref name="step"/> to serve an interior output with cubic Hermite interpolation.</summary>
+    protected abstract void OnEndDerivativeEvaluated(int step, in AcceptedStep info, ReadOnlySpan<T> endState);
 
     /// <summary>Makes step k's stages available on <see cref="Recorder"/>; returns its first stage record and the step.</summary>
     protected abstract int PrepareStep(int step, out AcceptedStep info);
 
-    /// <summary>The record of f(t1, y1) of step k (only after <see cref="OnInteriorOutputs"/> for it).</summary>
+    /// <summary>The record of f(t1, y1) of step k (only after <see cref="OnEndDerivativeEvaluated"/> for it).</summary>
     protected abstract int EndDerivativeRecord(int step);
 }

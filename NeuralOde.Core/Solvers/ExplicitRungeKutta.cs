@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using NeuralOde.Core.Dynamics;
 
 namespace NeuralOde.Core.Solvers;
@@ -10,21 +9,21 @@ namespace NeuralOde.Core.Solvers;
 /// <para>
 /// A step from (t, y0) with a signed step h computes, for i = 0 … s−1, the stage state Y_i = y0 + h·Σ_{j&lt;i} A_ij·k_j,
 /// the stage time t_i = t + c_i·h and the stage derivative k_i = f(t_i, Y_i); then y1 = y0 + h·Σ b_i·k_i and the error
-/// estimate h·Σ (b_i − b̂_i)·k_i. After <see cref="Step"/> returns, <see cref="Stage"/>, <see cref="StageState"/> and
+/// estimate h·Σ (b_i − b̂_i)·k_i. After a step returns, <see cref="Stage"/>, <see cref="StageState"/> and
 /// <see cref="StageTime"/> expose every k_i, Y_i and t_i of that step, so a caller can differentiate the step (walk the
 /// tableau backwards: the cotangent of k_i is h·(b_i·ȳ1 + Σ_{m&gt;i} A_mi·Ȳ_m), and Ȳ_i = (∂f/∂y)ᵀ k̄_i) without
 /// re-deriving the method. The engine never decides acceptance; the step-size controller does.
 /// </para>
 /// <para>Buffers are allocated once, in the constructor: a step allocates nothing. An instance is not thread-safe.</para>
 /// </remarks>
-public sealed class ExplicitRungeKutta<T>
+public sealed class ExplicitRungeKutta<T> : IStepper<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const int ScalarLoopThreshold = 32;
     private readonly T[] stages;
     private readonly T[] stageStates;
     private readonly double[] stageTimes;
     private readonly T[] coefficients;
+    private readonly double[] denseWeights;
 
     /// <summary>Creates the engine and its buffers for states of <paramref name="dimension"/> elements.</summary>
     /// <param name="tableau">The method.</param>
@@ -41,6 +40,7 @@ public sealed class ExplicitRungeKutta<T>
         stageStates = new T[s * dimension];
         stageTimes = new double[s];
         coefficients = new T[s];
+        denseWeights = new double[s];
     }
 
     /// <summary>The method.</summary>
@@ -49,8 +49,34 @@ public sealed class ExplicitRungeKutta<T>
     /// <summary>The state length.</summary>
     public int Dimension { get; }
 
-    /// <summary>The number of calls of <see cref="IDynamics{T}.Evaluate"/> made by this engine so far.</summary>
+    /// <summary>The number of calls of <see cref="IDynamics{T}.Evaluate"/> made by this engine since it was created or the counter was set.</summary>
     public long FunctionEvaluations { get; set; }
+
+    /// <inheritdoc/>
+    int IStepper<T>.OutputDimension => Dimension;
+
+    /// <inheritdoc/>
+    public int ControllerOrder => Tableau.ControllerOrder;
+
+    /// <inheritdoc/>
+    public bool HasErrorEstimate => Tableau.HasErrorEstimate;
+
+    /// <inheritdoc/>
+    /// <remarks>Always: stage 0 is f(t, y0).</remarks>
+    public bool TakesStartDerivative => true;
+
+    /// <inheritdoc/>
+    /// <remarks>For an FSAL tableau, whose last stage is f(t1, y1).</remarks>
+    public bool ProvidesEndDerivative => Tableau.IsFsal;
+
+    /// <inheritdoc/>
+    public bool HasInterpolation => Tableau.HasDenseOutput;
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<T> StartDerivative => Stage(0);
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<T> EndDerivative => Tableau.IsFsal ? Stage(Tableau.Stages - 1) : default;
 
     /// <summary>
     /// When true, stage times are computed as torchdiffeq 0.2.5 does: t + c_i·h in the state's precision, and a stage
@@ -58,11 +84,8 @@ public sealed class ExplicitRungeKutta<T>
     /// </summary>
     public bool TorchdiffeqStageTimes { get; set; }
 
-    /// <summary>
-    /// When true, a stage with c_i = 1 is evaluated one unit in the last place (of <typeparamref name="T"/>) before
-    /// t + h, towards t: the left-hand value when a discontinuity of f sits at the end of the step.
-    /// </summary>
-    public bool EndStageBeforeStepEnd { get; set; }
+    /// <summary>Every stage derivative of the last step, k_i at i·<see cref="Dimension"/>.</summary>
+    internal ReadOnlySpan<T> Stages => stages;
 
     /// <summary>Stage derivative k_i of the last step.</summary>
     /// <param name="index">The stage index i.</param>
@@ -88,8 +111,16 @@ public sealed class ExplicitRungeKutta<T>
     /// <param name="y1">Receives the propagated solution at t + h.</param>
     /// <param name="yError">Receives the error estimate h·Σ(b − b̂)·k, or is left untouched when empty or the method has no estimate.</param>
     /// <exception cref="ArgumentException">A span's length differs from <see cref="Dimension"/>.</exception>
-    public void Step(IDynamics<T> f, double t, double h, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0, Span<T> y1, Span<T> yError)
+    public void Step(IDynamics<T> f, double t, double h, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0, Span<T> y1, Span<T> yError) =>
+        Step(f, new StepInput(t, h, false), y0, f0, y1, yError);
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">A span's length differs from <see cref="Dimension"/>.</exception>
+    public StepOutcome Step(IDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0, Span<T> y1, Span<T> yError)
     {
+        double t = input.Time, h = input.StepSize;
+        bool endStageBeforeStepEnd = input.EndStageBeforeStepEnd;
+        long evaluationsBefore = FunctionEvaluations;
         int n = Dimension;
         if (y0.Length != n) throw new ArgumentException($"y0 has {y0.Length} elements, expected {n}.", nameof(y0));
         if (y1.Length != n) throw new ArgumentException($"y1 has {y1.Length} elements, expected {n}.", nameof(y1));
@@ -115,7 +146,7 @@ public sealed class ExplicitRungeKutta<T>
             for (int j = 0; j < i; j++) coefficients[j] = T.CreateTruncating(h * row[j]);
             Span<T> state = stageStates.AsSpan(i * n, n);
             Combine(y0, i, state);
-            Evaluate(f, i, StageTimeFor(t, h, c[i]));
+            Evaluate(f, i, StageTimeFor(t, h, c[i], TorchdiffeqStageTimes, endStageBeforeStepEnd));
         }
 
         if (tableau.IsFsal)
@@ -137,7 +168,12 @@ public sealed class ExplicitRungeKutta<T>
             yError.Clear();
             Combine(yError, s, yError);
         }
+        return new StepOutcome((int)(FunctionEvaluations - evaluationsBefore), f0.Length == n, tableau.IsFsal);
     }
+
+    /// <inheritdoc/>
+    public void Interpolate(ReadOnlySpan<T> y0, double h, double theta, Span<T> destination) =>
+        InterpolateWithTableau(y0, h, theta, denseWeights, destination);
 
     /// <summary>Writes the dense output y(t + θh) = y0 + h·Σ b_i(θ)·k_i of the last step (the method's own continuous extension).</summary>
     /// <param name="y0">The start state of the last step.</param>
@@ -152,8 +188,6 @@ public sealed class ExplicitRungeKutta<T>
         for (int j = 0; j < s; j++) coefficients[j] = T.CreateTruncating(h * weights[j]);
         Combine(y0, s, destination);
     }
-
-    private double StageTimeFor(double t, double h, double ci) => StageTimeFor(t, h, ci, TorchdiffeqStageTimes, EndStageBeforeStepEnd);
 
     /// <summary>The time stage c_i of a step (t, h) is evaluated at, under the engine's stage-time conventions.</summary>
     internal static double StageTimeFor(double t, double h, double ci, bool torchdiffeqStageTimes, bool endStageBeforeStepEnd)
@@ -175,29 +209,6 @@ public sealed class ExplicitRungeKutta<T>
     }
 
     /// <summary>destination = start + Σ_{j&lt;count} coefficients[j]·k_j, skipping zero coefficients.</summary>
-    private void Combine(ReadOnlySpan<T> start, int count, Span<T> destination)
-    {
-        int n = Dimension;
-        if (n <= ScalarLoopThreshold)
-        {
-            for (int d = 0; d < n; d++)
-            {
-                T acc = start[d];
-                for (int j = 0; j < count; j++)
-                {
-                    T cj = coefficients[j];
-                    if (cj != T.Zero) acc += cj * stages[j * n + d];
-                }
-                destination[d] = acc;
-            }
-            return;
-        }
-
-        if (!start.Overlaps(destination)) start.CopyTo(destination);
-        for (int j = 0; j < count; j++)
-        {
-            T cj = coefficients[j];
-            if (cj != T.Zero) TensorPrimitives.MultiplyAdd(stages.AsSpan(j * n, n), cj, destination, destination);
-        }
-    }
+    private void Combine(ReadOnlySpan<T> start, int count, Span<T> destination) =>
+        StepInterpolation.Combine<T>(start, stages, coefficients, count, destination);
 }

@@ -1,3 +1,4 @@
+using NeuralOde.Core;
 using NeuralOde.Core.Sensitivity;
 
 namespace NeuralOde.Tests.Sensitivity;
