@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using NeuralOde.AutoDiff;
 using NeuralOde.Core.Solvers;
+using NeuralOde.Core.StepSize;
 
 namespace NeuralOde.Core.Sensitivity;
 
@@ -63,7 +64,7 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
     protected override void BeginForward()
     {
         int n = StateShape.Length;
-        log.Clear();
+        log.Clear(Options.StepSize is FixedStep fixedStep ? fixedStep.StepSize : double.NaN);
         checkpointSteps.Clear();
         checkpointTimes.Clear();
         interiorSteps.Clear();

@@ -117,12 +117,8 @@ public static class GradientAudit
 
         // The forward's accepted steps, replayed by the finite differences.
         var reference = Ode.Solve(f, y0, saveAt, options with { RecordSteps = true });
-        var replay = options with
-        {
-            StepSize = new FixedStep(reference.Steps!.Max(s => Math.Abs(s.StepSize)) * 1.0000001),
-            StepToTimes = [.. reference.Steps!.Select(s => s.EndTime)],
-            RecordSteps = false,
-        };
+        var replay = options with { StepSize = new FixedStep(reference.Steps!.Max(s => Math.Abs(s.StepSize))), RecordSteps = false };
+        double[] replayEnds = [.. reference.Steps!.Select(s => s.EndTime)];
         var tape = new Tape<T>();
 
         // The loss of the discretisation a strategy differentiates: the replayed steps of options.Method, or the
@@ -135,7 +131,8 @@ public static class GradientAudit
                 var solve = OdeLayer.Solve(tape, f, tape.Constant(start.ToArray(), stateShape), saveAt, options, own);
                 return double.CreateTruncating(loss(tape, solve.States).Value[0]);
             }
-            var solution = Ode.Solve(f, start, saveAt, replay);
+            var solution = Ode.TrySolveReplaying(f, start, saveAt, replay, null, replayEnds);
+            if (solution.Failure is { } failure) throw failure;
             var states = tape.Constant(solution.Values, new Shape(saveAt.Count * stateShape.Rows, stateShape.Cols));
             return double.CreateTruncating(loss(tape, states).Value[0]);
         }

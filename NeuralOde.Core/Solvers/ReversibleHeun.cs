@@ -244,8 +244,6 @@ public sealed class ReversibleHeun<T>
 /// </summary>
 internal sealed class ReversibleSchedule
 {
-    private const double LandingSlack = 1e-9;
-
     private ReversibleSchedule(double[] times, int[] stepCounts, double stepSize, int totalSteps)
     {
         Times = times;
@@ -270,7 +268,7 @@ internal sealed class ReversibleSchedule
     public double FirstStep => StepTime(0, 1) - StepTime(0, 0);
 
     /// <summary>The time of step boundary j (0 … m_k) of interval k.</summary>
-    public double StepTime(int k, int j) => j == 0 ? Times[k] : j >= StepCounts[k] ? Times[k + 1] : Times[k] + Math.Sign(Times[k + 1] - Times[k]) * (j * StepSize);
+    public double StepTime(int k, int j) => FixedGrid.Time(Times[k], Times[k + 1], StepSize, Math.Sign(Times[k + 1] - Times[k]), j, StepCounts[k]);
 
     public static ReversibleSchedule Create(SaveAt saveAt, double stepSize, int maxSteps)
     {
@@ -281,8 +279,7 @@ internal sealed class ReversibleSchedule
         long total = 0;
         for (int k = 0; k < counts.Length; k++)
         {
-            double ratio = Math.Abs(times[k + 1] - times[k]) / stepSize;
-            double m = Math.Max(1, Math.Ceiling(ratio - LandingSlack));
+            double m = FixedGrid.StepCount(times[k], times[k + 1], stepSize);
             if (m > int.MaxValue || total + m > maxSteps) throw TooManySteps(times, k, stepSize, total + m, maxSteps);
             counts[k] = (int)m;
             total += counts[k];

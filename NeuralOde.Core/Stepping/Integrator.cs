@@ -21,7 +21,7 @@ internal sealed class Integrator<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>A step that would end within this fraction of its size before a landing time lands on it instead.</summary>
-    internal const double LandingSlack = 1e-9;
+    private const double LandingSlack = FixedGrid.LandingSlack;
 
     private readonly IDynamics<T> f;
     private readonly int n;
@@ -82,8 +82,16 @@ internal sealed class Integrator<T>
     private double t, tEnd, direction, h, previousRatio, initialStep, lastAccepted;
     private bool haveF0, lastNonFinite, landedOnJump, stopIsJump;
     private StartDerivativeSource f0Source;
-    private int attempted, accepted, rejected, nextStepTo, nextJump;
+    private int attempted, accepted, rejected, nextStepTo, nextJump, nextLanding;
     private long loopEvaluations;
+
+    // The fixed-step grid of the current interval between landing times (see FixedGrid).
+    private double gridOrigin, gridCount;
+    private long gridIndex;
+    private bool gridFresh;
+
+    // Saved times the loop lands on: every one with a fixed step (unless stepping past the end), or when the stepper has no interpolation.
+    private double[] landings = [];
 
     /// <summary>The current time (the end of the last accepted step).</summary>
     public double Time => t;
@@ -170,6 +178,10 @@ internal sealed class Integrator<T>
         initialStep = h;
         nextStepTo = NextIndex(stepTo, t, direction);
         nextJump = NextIndex(jumps, t, direction);
+        nextLanding = NextIndex(landings, t, direction);
+        gridOrigin = t;
+        gridIndex = 0;
+        gridFresh = true;
         return double.IsFinite(h) ? SolveFailure.None : SolveFailure.NonFiniteStepSize;
     }
 
@@ -185,11 +197,13 @@ internal sealed class Integrator<T>
             tNew = t;
             if (attempted >= maxSteps) return SolveFailure.MaxStepsReached;
 
-            // Land on the nearest of: the end (unless stepping past it), the next step-to time, the next jump time.
+            // Land on the nearest of: the end (unless stepping past it), the next step-to time, the next jump time,
+            // the next saved time the loop lands on.
             double hTry = h;
             double stop = double.NaN;
             stopIsJump = false;
             if (!stepPastEnd) stop = tEnd;
+            if (nextLanding < landings.Length && (double.IsNaN(stop) || direction * (landings[nextLanding] - stop) < 0)) stop = landings[nextLanding];
             if (nextStepTo < stepTo.Length && (double.IsNaN(stop) || direction * (stepTo[nextStepTo] - stop) < 0)) stop = stepTo[nextStepTo];
             if (nextJump < jumps.Length && (double.IsNaN(stop) || direction * (jumps[nextJump] - stop) <= 0))
             {
@@ -197,7 +211,29 @@ internal sealed class Integrator<T>
                 stopIsJump = true;
             }
             bool landing = false;
-            if (!double.IsNaN(stop) && direction * (t + hTry - stop) >= -LandingSlack * Math.Abs(hTry))
+            double gridEnd = double.NaN;
+            if (replayEnds is not null)
+            {
+                // Replaying a recorded step sequence: each step ends where the recorded one did.
+                stop = accepted < replayEnds.Length ? replayEnds[accepted] : tEnd;
+                stopIsJump = false;
+                hTry = stop - t;
+                landing = true;
+            }
+            else if (pi is null)
+            {
+                // Fixed steps: boundary j of the grid from the last landing time, computed from j (FixedGrid).
+                if (gridFresh)
+                {
+                    gridCount = double.IsNaN(stop) ? double.PositiveInfinity : FixedGrid.StepCount(gridOrigin, stop, fixedStep);
+                    gridFresh = false;
+                }
+                long j = gridIndex + 1;
+                landing = j >= gridCount;
+                gridEnd = double.IsNaN(stop) ? FixedGrid.OpenTime(gridOrigin, fixedStep, direction, j) : FixedGrid.Time(gridOrigin, stop, fixedStep, direction, j, gridCount);
+                hTry = gridEnd - t;
+            }
+            else if (!double.IsNaN(stop) && direction * (t + hTry - stop) >= -LandingSlack * Math.Abs(hTry))
             {
                 hTry = stop - t;
                 landing = true;
@@ -251,7 +287,17 @@ internal sealed class Integrator<T>
 
             accepted++;
             lastAccepted = hTry;
-            tNew = landing ? stop : t + hTry;
+            tNew = landing ? stop : pi is null ? gridEnd : t + hTry;
+            if (pi is null)
+            {
+                gridIndex++;
+                if (landing)
+                {
+                    gridOrigin = stop;
+                    gridIndex = 0;
+                    gridFresh = true;
+                }
+            }
             stepStart = t;
             stepSize = hTry;
             stepEnd = tNew;
@@ -274,6 +320,9 @@ internal sealed class Integrator<T>
             t = cutTime;
             haveF0 = false;
             events.Reset(t, y.AsSpan(0, n));
+            gridOrigin = t;
+            gridIndex = 0;
+            gridFresh = true;
         }
         else
         {
@@ -293,15 +342,35 @@ internal sealed class Integrator<T>
         }
         nextStepTo = NextIndex(stepTo, t, direction);
         nextJump = NextIndex(jumps, t, direction);
+        nextLanding = NextIndex(landings, t, direction);
     }
+
+    /// <summary>Whether <see cref="Run"/> lands on every saved time: with a fixed step (unless stepping past the end or replaying), or when the stepper cannot interpolate.</summary>
+    public bool LandsOnSavedTimes => (pi is null && !stepPastEnd && replayEnds is null) || LandOnSavedTimes;
+
+    private double[]? replayEnds;
+
+    /// <summary>
+    /// When set, every step ends at the next of these times (a recorded solve's accepted step ends) and is accepted
+    /// without error control; outputs are served as the recorded solve served them (interpolated inside steps).
+    /// </summary>
+    public double[]? ReplayStepEnds
+    {
+        get => replayEnds;
+        set => replayEnds = value;
+    }
+
+    /// <summary>Makes <see cref="Run"/> land on every saved time whatever the controller (a stepper whose outputs cannot be interpolated).</summary>
+    public bool LandOnSavedTimes { get; set; }
 
     /// <summary>
     /// Integrates from times[0] through times[^1], writing the states at times[firstSaved..] into
     /// <paramref name="output"/> (row-major, one solution per saved time).
     /// </summary>
-    public RunResult Run(ReadOnlySpan<double> times, int firstSaved, ReadOnlySpan<T> y0, Span<T> output, List<StepRecord>? steps, List<EventOccurrence<T>>? eventLog, DenseInterpolant<T>? dense = null)
+    public RunResult Run(double[] times, int firstSaved, ReadOnlySpan<T> y0, Span<T> output, List<StepRecord>? steps, List<EventOccurrence<T>>? eventLog, DenseInterpolant<T>? dense = null)
     {
         int outIndex = 0;
+        landings = LandsOnSavedTimes ? times : [];
         SolveFailure failure = Start(times[0], times[^1], y0);
         if (failure != SolveFailure.None) return new RunResult(Stats, 0, failure, t, h, 0, false);
         if (firstSaved == 0) y.AsSpan(0, n).CopyTo(output[..n]);

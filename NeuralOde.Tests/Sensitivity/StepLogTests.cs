@@ -1,5 +1,6 @@
 using NeuralOde.Core;
 using NeuralOde.Core.Sensitivity;
+using NeuralOde.Core.StepSize;
 
 namespace NeuralOde.Tests.Sensitivity;
 
@@ -9,7 +10,33 @@ public class StepLogTests
     private const int Seed = 5;
 
     [Test]
-    public void FixedSteps_TakeTwoRunsAndReadBackExactly()
+    public void FixedGridSteps_TakeOneRunPerIntervalAndReadBackExactly()
+    {
+        // The integrator's fixed grid: boundaries j·h from each landing time, the interval's last step ending on it.
+        const double h = 1.0 / 10000;
+        double[] landings = [0, 0.37, 1];
+        var log = new StepLog();
+        log.Clear(h);
+        var steps = GridSteps(landings, h);
+        foreach (var step in steps) log.Add(step);
+
+        Assert.That(log.Count, Is.EqualTo(steps.Count));
+        Assert.That(log.RunCount, Is.LessThanOrEqualTo(2 * (landings.Length - 1)), "a grid run and a landing step per interval");
+        Assert.That(log.BytesHeld, Is.LessThanOrEqualTo(8 * 24), "a list of at most eight 24-byte runs");
+        AssertReadsBack(log, steps);
+    }
+
+    [Test]
+    public void FixedGridSteps_WithoutTheStepHint_StillReadBackExactly()
+    {
+        var steps = GridSteps([1, 0.5, -0.25], 1.0 / 300);
+        var log = new StepLog();
+        foreach (var step in steps) log.Add(step);
+        AssertReadsBack(log, steps);
+    }
+
+    [Test]
+    public void AccumulatedFixedSteps_TakeTwoRunsAndReadBackExactly()
     {
         const double h = 1.0 / 10000;
         var log = new StepLog();
@@ -23,10 +50,26 @@ public class StepLogTests
         steps.Add(new AcceptedStep(t, 1 - t, 1, false));
         foreach (var step in steps) log.Add(step);
 
-        Assert.That(log.Count, Is.EqualTo(steps.Count));
         Assert.That(log.RunCount, Is.LessThanOrEqualTo(2));
-        Assert.That(log.BytesHeld, Is.LessThanOrEqualTo(4 * 24), "a list of at most four 24-byte runs");
         AssertReadsBack(log, steps);
+    }
+
+    /// <summary>The steps of <see cref="FixedGrid"/> between consecutive landing times (either direction).</summary>
+    private static List<AcceptedStep> GridSteps(double[] landings, double h)
+    {
+        var steps = new List<AcceptedStep>();
+        for (int i = 0; i + 1 < landings.Length; i++)
+        {
+            double a = landings[i], b = landings[i + 1], direction = Math.Sign(b - a);
+            double m = FixedGrid.StepCount(a, b, h), t = a;
+            for (long j = 1; j <= m; j++)
+            {
+                double end = FixedGrid.Time(a, b, h, direction, j, m);
+                steps.Add(new AcceptedStep(t, end - t, end, false));
+                t = end;
+            }
+        }
+        return steps;
     }
 
     [Test]
