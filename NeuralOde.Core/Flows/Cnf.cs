@@ -341,8 +341,15 @@ public sealed class Cnf<T>
     {
         int noiseLength = divergence.NoiseLength(batch, Dimension);
         bool holdsNoise = divergence is HutchinsonDivergence;
-        if (holdsNoise && seed is null && probes.Length != noiseLength)
-            throw new ArgumentException($"{divergence} for {batch} points in {Dimension} dimensions needs {noiseLength} probe values, not {probes.Length}.", nameof(probes));
+        if (holdsNoise && seed is null)
+        {
+            if (probes.Length != noiseLength)
+                throw new ArgumentException($"{divergence} for {batch} points in {Dimension} dimensions needs {noiseLength} probe values, not {probes.Length}.", nameof(probes));
+            for (int i = 0; i < probes.Length; i++)
+            {
+                if (!T.IsFinite(probes[i])) throw new ArgumentException($"The probes must be finite; value {i} is {probes[i]}.", nameof(probes));
+            }
+        }
 
         // The exact trace's tangents are the same for every pass, so its entries are shared; a Hutchinson entry is
         // taken only when no pass alive still needs its probes.
