@@ -114,4 +114,63 @@ public class CnfNoiseTests
         Assert.That(afterFirst, Is.EqualTo(cnf.BlockCount), "one set of dynamics per block");
         Assert.That(cnf.CachedDynamicsCount, Is.EqualTo(cnf.BlockCount + cnf.BlockCount), "plus one per block for the exact evaluation");
     }
+
+    [Test]
+    public void SeededProbes_AreTheDrawsOfTheSeed_AsBefore()
+    {
+        // The seeded overload keeps its sequence: block 0 of pass s draws HutchinsonDivergence.Draw(noise, s) (block i
+        // uses s + 7919·i), so a one-block pass from a seed equals the pass given those draws explicitly, bitwise.
+        var set = new ParameterSet<double>();
+        var field = new MlpVelocityField<double>(new Mlp<double>(set, 2, [12, 12], 2, Activation.Tanh, TimeInput.ConcatSquash, new Random(Seed), "net"));
+        var divergence = new HutchinsonDivergence(ProbeNoise.Rademacher, probes: 3);
+        var cnf = new Cnf<double>(field, new CnfOptions { TrainingDivergence = divergence, Solver = SolveOptions.Torchdiffeq(1e-7, 1e-7) });
+        var x = Batch();
+        var probes = new double[3 * x.Length];
+        HutchinsonDivergence.Draw<double>(ProbeNoise.Rademacher, 17, probes);
+        var seededTape = new Tape<double>();
+        var seeded = cnf.Forward(seededTape, x, noiseSeed: 17, new Checkpointed());
+        var explicitTape = new Tape<double>();
+        var given = cnf.Forward(explicitTape, x, probes, new Checkpointed());
+        Assert.That(given.Loss.Value[0], Is.EqualTo(seeded.Loss.Value[0]));
+        Assert.That(Backward(cnf, explicitTape, given), Is.EqualTo(Backward(cnf, seededTape, seeded)));
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void WarmHutchinsonIteration_AllocatesNoMoreThanTheExactTraces(bool seeded)
+    {
+        // Fixed steps, so both estimators take the same steps and the solves allocate alike; what differs is the noise.
+        const int batch = 128;
+        var solver = new SolveOptions { Method = Core.Solvers.Tableaus.DormandPrince54, StepSize = new Core.StepSize.FixedStep(0.1) };
+        float[] x = Core.Data.Toy2D.Sample<float>(Core.Data.Toy2DSet.EightGaussians, batch, seed: 3);
+        float[] probes = new float[x.Length];
+        HutchinsonDivergence.Draw<float>(ProbeNoise.Rademacher, 4, probes);
+
+        long WarmIteration(Divergence divergence)
+        {
+            var field = new MlpVelocityField<float>(Mlp.Create<float>(2, [16, 16], 2, Activation.Tanh, TimeInput.ConcatSquash, seed: 0));
+            var cnf = new Cnf<float>(field, new CnfOptions { TrainingDivergence = divergence, Solver = solver });
+            var tape = new Tape<float>();
+            var sensitivity = new Checkpointed();
+            int iteration = 0;
+            void Iterate()
+            {
+                tape.Reset();
+                cnf.Parameters.ZeroGradients();
+                var pass = seeded ? cnf.Forward(tape, x, noiseSeed: iteration++, sensitivity) : cnf.Forward(tape, x, probes, sensitivity);
+                tape.Backward(pass.Loss);
+            }
+            for (int i = 0; i < 3; i++) Iterate();
+            return AllocationWindows.Quietest(Iterate);
+        }
+
+        long exact = WarmIteration(Divergence.Exact);
+        long hutchinson = WarmIteration(new HutchinsonDivergence(ProbeNoise.Rademacher));
+        TestContext.Out.WriteLine($"a warm iteration allocates {hutchinson} bytes with Hutchinson's estimator ({(seeded ? "seeded" : "explicit probes")}), {exact} with the exact trace");
+        // A probe buffer per pass would be batch·D·4 = 1 KiB here; the seeded draw's System.Random (about 300 bytes) is the only extra allowed.
+        Assert.That(hutchinson, Is.LessThanOrEqualTo(exact + (seeded ? SeededRandomBytes : 0)));
+    }
+
+    /// <summary>What <c>new Random(seed)</c> allocates (the object, its seeded generator and its 56-integer state), measured at 304.</summary>
+    private const long SeededRandomBytes = 320;
 }
