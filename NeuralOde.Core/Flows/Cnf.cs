@@ -23,7 +23,7 @@ namespace NeuralOde.Core.Flows;
 /// </para>
 /// <para>
 /// The augmented dynamics are cached by value (block, batch size, estimator kind and probe count, regularisers; not by
-/// the estimator instance), at most <see cref="MaxCachedDynamics"/> of them: a warm training loop reuses one set per
+/// the estimator instance), at most eight of them: a warm training loop reuses one set per
 /// block and allocates none. Dynamics holding the probes of a pass whose tape has not been reset are never handed to
 /// another pass; with more such passes alive than the cache holds, the least recently used entry is dropped (its
 /// solves keep it) and the next pass builds its own.
