@@ -17,9 +17,16 @@ namespace NeuralOde.Core.Flows;
 /// <para>
 /// Training records the solves on a tape through <see cref="OdeLayer"/> with any <see cref="ISensitivity"/>; the
 /// divergence is a tape expression of forward tangents, so its gradient with respect to θ and z is exact.
-/// Hutchinson probes are drawn from the seed passed to each call (or passed explicitly) and held fixed for that
-/// solve, forward and backward: reuse of the cached dynamics for the same batch size and estimator overwrites them,
-/// so run a pass's reverse sweep before the next pass with the same estimator.
+/// Hutchinson probes are an input of each call: drawn from the seed passed to it (or passed explicitly), held fixed
+/// for that pass's solves, forward and backward, and kept with those solves until their tape is reset. Passes may be
+/// recorded on one tape or several and differentiated in any order, each with its own probes.
+/// </para>
+/// <para>
+/// The augmented dynamics are cached by value (block, batch size, estimator kind and probe count, regularisers; not by
+/// the estimator instance), at most eight of them: a warm training loop reuses one set per
+/// block and allocates none. Dynamics holding the probes of a pass whose tape has not been reset are never handed to
+/// another pass; with more such passes alive than the cache holds, the least recently used entry is dropped (its
+/// solves keep it) and the next pass builds its own.
 /// </para>
 /// <para>Not thread-safe: one instance per thread.</para>
 /// </remarks>
@@ -41,7 +48,8 @@ public sealed class Cnf<T>
 {
     private readonly IVelocityField<T>[] blocks;
     private readonly Parameter<T>[] logEndTimes;
-    private readonly Dictionary<(int Block, int Batch, Divergence Divergence, bool Regularised), (CnfDynamics<T> Dynamics, SolveOptions Options)> dynamics = [];
+    private readonly List<CachedDynamics> dynamics = [];
+    private long dynamicsUses;
     private readonly Dictionary<(int Block, int Batch), VelocityDynamics<T>> transports = [];
 
     /// <summary>A one-block flow.</summary>
@@ -99,6 +107,12 @@ public sealed class Cnf<T>
             }
         }
     }
+
+    /// <summary>The most augmented dynamics a flow keeps for reuse (each with its private tapes and probe buffer).</summary>
+    internal const int MaxCachedDynamics = 8;
+
+    /// <summary>How many augmented dynamics are cached now (at most <see cref="MaxCachedDynamics"/>).</summary>
+    internal int CachedDynamicsCount => dynamics.Count;
 
     /// <summary>The settings.</summary>
     public CnfOptions Options { get; }
@@ -161,7 +175,7 @@ public sealed class Cnf<T>
         Var<T> state = default;
         for (int i = 0; i < blocks.Length; i++)
         {
-            var (f, options) = Dynamics(i, batch, divergence, regs, noiseSeed is { } seed ? seed + 7919 * i : null, probes);
+            var (f, options) = Dynamics(i, batch, divergence, regs, noiseSeed is { } seed ? seed + 7919 * i : null, probes, tape);
             if (i == 0)
             {
                 var y0 = f.InitialState;
@@ -220,7 +234,7 @@ public sealed class Cnf<T>
         T[] state = [];
         for (int i = 0; i < blocks.Length; i++)
         {
-            var (f, options) = Dynamics(i, batch, EvaluationDivergence, CnfRegularization.None, noiseSeed + 7919 * i, default);
+            var (f, options) = Dynamics(i, batch, EvaluationDivergence, CnfRegularization.None, noiseSeed + 7919 * i, default, null);
             if (i == 0)
             {
                 state = new T[f.Dimension];
@@ -308,26 +322,97 @@ public sealed class Cnf<T>
         return state;
     }
 
-    private (CnfDynamics<T> Dynamics, SolveOptions Options) Dynamics(int block, int batch, Divergence divergence, CnfRegularization regs, int? seed, ReadOnlySpan<T> probes)
+    /// <summary>
+    /// The augmented dynamics of one solve, with this call's probes written into them: a cached entry equal by value
+    /// and not holding the probes of a pass still alive, or a new one (cached, dropping the least recently used entry
+    /// when the cache is full).
+    /// </summary>
+    /// <param name="block">The block.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="divergence">The estimator.</param>
+    /// <param name="regs">The regularisers carried.</param>
+    /// <param name="seed">The seed the probes are drawn from, or null to copy <paramref name="probes"/>.</param>
+    /// <param name="probes">Explicit probes (when <paramref name="seed"/> is null).</param>
+    /// <param name="tape">
+    /// The tape the solve is recorded on: the entry keeps the probes for that solve's backward and is not reused until
+    /// the tape is reset. Null for a solve with no backward (evaluation), after which the entry is free again.
+    /// </param>
+    private (CnfDynamics<T> Dynamics, SolveOptions Options) Dynamics(int block, int batch, Divergence divergence, CnfRegularization regs, int? seed, ReadOnlySpan<T> probes, Tape<T>? tape)
     {
-        var key = (block, batch, divergence, regs.States > 0);
         int noiseLength = divergence.NoiseLength(batch, Dimension);
-        if (divergence is HutchinsonDivergence && seed is null && probes.Length != noiseLength)
-            throw new ArgumentException($"{divergence} for {batch} points in {Dimension} dimensions needs {noiseLength} probe values, not {probes.Length}.", nameof(probes));
-        if (!dynamics.TryGetValue(key, out var entry) || entry.Dynamics.Regularization != regs)
+        bool holdsNoise = divergence is HutchinsonDivergence;
+        if (holdsNoise && seed is null)
+        {
+            if (probes.Length != noiseLength)
+                throw new ArgumentException($"{divergence} for {batch} points in {Dimension} dimensions needs {noiseLength} probe values, not {probes.Length}.", nameof(probes));
+            for (int i = 0; i < probes.Length; i++)
+            {
+                if (!T.IsFinite(probes[i])) throw new ArgumentException($"The probes must be finite; value {i} is {probes[i]}.", nameof(probes));
+            }
+        }
+
+        // The exact trace's tangents are the same for every pass, so its entries are shared; a Hutchinson entry is
+        // taken only when no pass alive still needs its probes.
+        var key = new DynamicsKey(block, batch, divergence is ExactDivergence, divergence.Tangents(Dimension), regs);
+        CachedDynamics? entry = null;
+        int leastRecent = -1;
+        for (int i = 0; i < dynamics.Count; i++)
+        {
+            var candidate = dynamics[i];
+            if (candidate.Key == key && (!holdsNoise || candidate.IsFree))
+            {
+                entry = candidate;
+                break;
+            }
+            if (leastRecent < 0 || candidate.LastUse < dynamics[leastRecent].LastUse) leastRecent = i;
+        }
+        if (entry is null)
         {
             var f = new CnfDynamics<T>(blocks[block], batch, divergence, regs, new T[noiseLength]);
             var options = Options.Solver.Norm.Kind == ErrorNormKind.Rms ? Options.Solver with { Norm = ErrorNorm.BlockRms([.. f.Blocks]) } : Options.Solver;
-            entry = (f, options);
-            dynamics[key] = entry;
+            entry = new CachedDynamics(key, f, options);
+            // Dropping an entry only forgets it here: solves recorded with it keep their reference and their probes.
+            if (dynamics.Count < MaxCachedDynamics) dynamics.Add(entry);
+            else dynamics[leastRecent] = entry;
         }
+        entry.LastUse = ++dynamicsUses;
         if (divergence is HutchinsonDivergence h)
         {
             var buffer = entry.Dynamics.Probes;
             if (seed is { } s) HutchinsonDivergence.Draw(h.Noise, s, buffer);
             else probes.CopyTo(buffer);
+            if (tape is not null) entry.Claim(tape);
         }
-        return entry;
+        return (entry.Dynamics, entry.Options);
+    }
+
+    /// <summary>What makes two sets of augmented dynamics interchangeable (the estimator's kind and probe count, not its identity).</summary>
+    private readonly record struct DynamicsKey(int Block, int Batch, bool Exact, int Tangents, CnfRegularization Regularization);
+
+    /// <summary>One cached set of augmented dynamics and the pass (tape and epoch) whose probes it holds, if any.</summary>
+    private sealed class CachedDynamics(DynamicsKey key, CnfDynamics<T> dynamics, SolveOptions options)
+    {
+        // Weak: a tape the caller dropped without resetting frees the entry once collected, and is not kept alive here.
+        private readonly WeakReference<Tape<T>?> owner = new(null);
+        private int epoch;
+
+        public DynamicsKey Key { get; } = key;
+
+        public CnfDynamics<T> Dynamics { get; } = dynamics;
+
+        public SolveOptions Options { get; } = options;
+
+        public long LastUse { get; set; }
+
+        /// <summary>Whether no pass alive needs the probes: none was recorded with them, or its tape was reset (or collected) since.</summary>
+        public bool IsFree => !owner.TryGetTarget(out var tape) || tape is null || tape.Epoch != epoch;
+
+        /// <summary>Reserves the entry for the pass being recorded on <paramref name="tape"/> until the tape is reset.</summary>
+        public void Claim(Tape<T> tape)
+        {
+            owner.SetTarget(tape);
+            epoch = tape.Epoch;
+        }
     }
 
     private int CheckPoints(ReadOnlySpan<T> x, string paramName)

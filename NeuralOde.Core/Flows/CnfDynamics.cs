@@ -12,7 +12,9 @@ namespace NeuralOde.Core.Flows;
 /// The state is one column of contiguous blocks: z (B·D, row-major B × D), Δ (B), then the kinetic (B) and Jacobian
 /// (B) integrals when their weights are non-zero. <see cref="Blocks"/> names them, so the error norm can be the
 /// largest block RMS, as torchdiffeq's norm of the tuple (z, Δ, …). The divergence's tangents (the unit vectors, or the
-/// Hutchinson probes) are fixed at construction: the probes belong to one solve, forward and backward.
+/// Hutchinson probes) are given at construction and belong to one solve, forward and backward: a <see cref="Cnf{T}"/>
+/// that reuses these dynamics for a later pass writes that pass's probes only once no solve recorded with the
+/// earlier ones can still be differentiated (its tape has been reset).
 /// Evaluate and Vjp come from <see cref="TapeDynamics{T}"/>: a private tape reset per call (not thread-safe).
 /// </remarks>
 public sealed class CnfDynamics<T> : TapeDynamics<T>
@@ -86,7 +88,7 @@ public sealed class CnfDynamics<T> : TapeDynamics<T>
     /// <summary>A reusable buffer of <see cref="TapeDynamics{T}.Dimension"/> elements for an initial state (so a training step allocates none).</summary>
     internal Span<T> InitialState => initialState ??= new T[Dimension];
 
-    /// <summary>The tangent buffer (the Hutchinson probes), refilled by <see cref="Cnf{T}"/> before each solve.</summary>
+    /// <summary>The tangent buffer (the Hutchinson probes), written by <see cref="Cnf{T}"/> before a solve, never while an earlier solve's backward still needs it.</summary>
     internal Span<T> Probes => tangents;
 
     private static IVelocityField<T> CheckField(IVelocityField<T> field)

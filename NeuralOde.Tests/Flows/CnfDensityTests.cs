@@ -82,6 +82,8 @@ public class CnfDensityTests
         Assert.Throws<ArgumentOutOfRangeException>(() => BaseDistribution.IsotropicGaussian(2, 0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new HutchinsonDivergence(ProbeNoise.Rademacher, probes: 0));
         Assert.Throws<ArgumentException>(() => cnf.Forward(new Tape<float>(), [0f, 1f], probes: [1f], divergence: new HutchinsonDivergence()));
+        var nanProbe = Assert.Throws<ArgumentException>(() => cnf.Forward(new Tape<float>(), [0f, 1f], probes: [1f, float.NaN], divergence: new HutchinsonDivergence()));
+        Assert.That(nanProbe!.ParamName, Is.EqualTo("probes"));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Cnf<float>(field, new CnfOptions { Regularization = new CnfRegularization(-1, 0) }));
     }
 }
