@@ -25,6 +25,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
     private T[] extraY0 = [];
     private T[] scratch = [];
     private double[] weights = [];
+    private readonly IntegratorCache<T> integrators = new();
 
     protected StepwiseGradient(Shape stateShape) => StateShape = stateShape;
 
@@ -66,7 +67,8 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
         outputs.Clear();
         BeginForward();
 
-        var integrator = new Integrator<T>(IntegratorDynamics, options, null) { AttemptStarting = AttemptStarting };
+        // Reused while the dynamics and options stay the same: Start resets the whole loop, so the arithmetic is a new integrator's.
+        var integrator = integrators.For(IntegratorDynamics, options, AttemptStarting);
         double direction = Math.Sign(times[^1] - times[0]);
         SolveFailure failure = integrator.Start(times[0], times[^1], y0);
         if (failure != SolveFailure.None) throw new OdeSolverException(failure, times[0], integrator.NextStepSize, 0);
