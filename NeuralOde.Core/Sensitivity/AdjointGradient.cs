@@ -23,7 +23,6 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
 {
     private readonly Adjoint settings;
     private IDifferentiableDynamics<T>? f;
-    private SolveOptions? forwardOptions;
     private InitialDerivativeCapture? capture;
     private AdjointDynamics<T>? augmented;
     private Integrator<T>? integrator;
@@ -33,6 +32,8 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
     private T[] state = [];
     private T[] next = [];
     private readonly double[] interval = new double[2];
+    private readonly IntegratorCache<T> forward = new();
+    private readonly SolveOptionsKey forwardOptions = new();
 
     public AdjointGradient(Adjoint settings)
     {
@@ -52,18 +53,25 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
         int n = f.Dimension;
         if (output.Length != saveAt.Count * n)
             throw new ArgumentException($"output has {output.Length} elements but {saveAt.Count} saved states of {n} need {saveAt.Count * n}.", nameof(output));
-        if (!ReferenceEquals(f, this.f) || !options.Equals(forwardOptions)) Prepare(f, options);
+        if (!ReferenceEquals(f, this.f) || !forwardOptions.Matches(options)) Prepare(f, options);
 
         capture!.Arm();
-        OdeSolution<T> solution = Ode.Solve(capture, y0, saveAt, options);
-        solution.Values.CopyTo(output);
-
-        times = [.. saveAt.AllTimes];
+        // What Ode.Solve runs (the same validation, loop and failure), on an integrator kept across iterations and
+        // straight into the output, so a warm forward allocates nothing.
+        Ode.Validate(capture, y0, saveAt, options);
+        times = saveAt.TimesArray;
         firstSaved = saveAt.FirstSavedIndex;
+        // A dense output is never read here, but Ode.Solve keeps one when asked, and a cubic Hermite one evaluates each
+        // step's end derivative: kept, so the forward's evaluations and steps stay Ode.Solve's.
+        var dense = options.DenseOutput ? new DenseOutput.DenseInterpolant<T>(options.Method, n) : null;
+        RunResult result = forward.For(capture, options).Run(times, firstSaved, y0, output, null, null, dense);
+        if (result.Failure != SolveFailure.None)
+            throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
+
         if (states.Length != times.Length * n) states = new T[times.Length * n];
         y0.CopyTo(states);
-        solution.Values.CopyTo(states.AsSpan(firstSaved * n));
-        return solution.Stats;
+        output.CopyTo(states.AsSpan(firstSaved * n));
+        return result.Stats;
     }
 
     /// <inheritdoc/>
@@ -126,7 +134,7 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
         SolveOptions backward = BuildBackwardOptions(settings, options, n, dynamics.Parameters);
         Ode.ValidateOptions(backward, aug.Dimension, SaveAt.End(0, 1));
         f = dynamics;
-        forwardOptions = options;
+        forwardOptions.Remember(options);
         BackwardOptions = backward;
         augmented = aug;
         integrator = new Integrator<T>(aug, backward, null);
