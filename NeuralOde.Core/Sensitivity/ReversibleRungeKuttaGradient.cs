@@ -22,6 +22,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
     // schedule computes step j of interval k as t_k + j·h in both passes, bit for bit.
     private readonly List<double> stepEnds = [];
     private ReversibleSchedule? schedule;
+    private ReversibleSchedule? fixedSchedule;
     private int accepted;
     private int[] stepCounts = [];
     private double[] times = [];
@@ -74,7 +75,9 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         else Array.Clear(stepCounts);
         stepEnds.Clear();
         accepted = 0;
-        schedule = pi is null ? ReversibleSchedule.Create(saveAt, ((FixedStep)options.StepSize).StepSize, options.MaxSteps) : null;
+        // The fixed-step schedule is overwritten in place (kept across iterations even while an adaptive solve clears it).
+        fixedSchedule = pi is null ? ReversibleSchedule.Create(saveAt, ((FixedStep)options.StepSize).StepSize, options.MaxSteps, fixedSchedule) : fixedSchedule;
+        schedule = pi is null ? fixedSchedule : null;
         y0.CopyTo(y);
         y0.CopyTo(z);
         if (firstSaved == 0) y0.CopyTo(output[..n]);
