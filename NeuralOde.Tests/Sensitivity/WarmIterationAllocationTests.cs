@@ -98,4 +98,36 @@ public class WarmIterationAllocationTests
         TestContext.Out.WriteLine($"{name} {batch}x2 {(processWide ? "process-wide" : "this thread")}: {allocated / iterations} bytes per warm iteration");
         Assert.That(allocated, Is.Zero);
     }
+
+    /// <summary>The reused integrator is rebuilt when a per-component tolerance array is changed in place between solves.</summary>
+    [TestCaseSource(nameof(ReusingStrategies))]
+    public void ReusedSolve_SeesATolerancesArrayChangedInPlace(ISensitivity sensitivity)
+    {
+        const int batch = 16;
+        var f = new MlpDynamics<float>(Mlp.Create<float>(2, [16, 16], 2, Activation.Tanh, TimeInput.Concat, seed: NetworkSeed), batch);
+        var y0 = new float[batch * 2];
+        for (int i = 0; i < y0.Length; i++) y0[i] = 0.8f * MathF.Sin(0.37f * i + 0.1f);
+        var atol = new double[batch * 2];
+        Array.Fill(atol, 1e-2);
+        var options = new SolveOptions { RelativeTolerance = 1e-9, AbsoluteTolerances = atol };
+        var tape = new Tape<float>();
+        long Evaluations(ISensitivity s)
+        {
+            tape.Reset();
+            return OdeLayer.Solve(tape, f, tape.Constant(y0, new Shape(batch, 2)), SaveAt.Times(Times), options, s).ForwardStats.FunctionEvaluations;
+        }
+        long loose = Evaluations(sensitivity);
+        Array.Fill(atol, 1e-7);
+        long reused = Evaluations(sensitivity);
+        long fresh = Evaluations(sensitivity switch { Adjoint => new Adjoint(), Checkpointed => new Checkpointed(), _ => new Backprop() });
+        Assert.That(reused, Is.EqualTo(fresh), "the reused solve runs with the new tolerances");
+        Assert.That(reused, Is.GreaterThan(loose), "tighter tolerances take more evaluations");
+    }
+
+    public static IEnumerable<TestCaseData> ReusingStrategies()
+    {
+        yield return new TestCaseData(new Backprop()).SetArgDisplayNames("Backprop");
+        yield return new TestCaseData(new Checkpointed()).SetArgDisplayNames("Checkpointed");
+        yield return new TestCaseData(new Adjoint()).SetArgDisplayNames("Adjoint");
+    }
 }
