@@ -99,6 +99,37 @@ public class WarmIterationAllocationTests
         Assert.That(allocated, Is.Zero);
     }
 
+    /// <summary>The same over a learnable end time (<c>OdeLayer.Solve(tape, f, y0, t0, t1, …)</c>), which t1's gradient moves every iteration.</summary>
+    [TestCaseSource(nameof(Cases))]
+    public void WarmTrainingIterationOverALearnableTimeSpan_AllocatesZeroBytes(string name, int batch, bool processWide)
+    {
+        var (sensitivity, options) = Case(name);
+        var f = new MlpDynamics<float>(Mlp.Create<float>(2, [16, 16], 2, Activation.Tanh, TimeInput.Concat, seed: NetworkSeed), batch);
+        var adam = new Adam<float>(f.Parameters, learningRate: 1e-4);
+        var y0 = new float[batch * 2];
+        for (int i = 0; i < y0.Length; i++) y0[i] = 0.8f * MathF.Sin(0.37f * i + 0.1f);
+        var tape = new Tape<float>();
+        float end = 1f;
+        void Iteration()
+        {
+            tape.Reset();
+            adam.ZeroGradients();
+            var t1 = tape.Variable([end], Shape.Scalar);
+            var solve = OdeLayer.Solve(tape, f, tape.Constant(y0, new Shape(batch, 2)), tape.Constant([0f], Shape.Scalar), t1, options, sensitivity);
+            tape.Backward(Ops.Mean(Ops.Square(solve.Final)));
+            end -= 1e-3f * t1.Gradient[0];
+            adam.Step();
+        }
+        for (int i = 0; i < WarmUpIterations; i++) Iteration();
+
+        int iterations = batch > 1000 ? 1 : 3;
+        long allocated = processWide
+            ? AllocationWindows.QuietestProcessWide(() => { for (int i = 0; i < iterations; i++) Iteration(); }, windows: 12)
+            : AllocationWindows.Quietest(() => { for (int i = 0; i < iterations; i++) Iteration(); }, windows: 6);
+        TestContext.Out.WriteLine($"{name} {batch}x2 {(processWide ? "process-wide" : "this thread")}, learnable t1 = {end}: {allocated / iterations} bytes per warm iteration");
+        Assert.That(allocated, Is.Zero);
+    }
+
     /// <summary>The reused integrator is rebuilt when a per-component tolerance array is changed in place between solves.</summary>
     [TestCaseSource(nameof(ReusingStrategies))]
     public void ReusedSolve_SeesATolerancesArrayChangedInPlace(ISensitivity sensitivity)
