@@ -58,8 +58,9 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>
             yBar = new T[n];
             extraY0 = new T[n];
             scratch = new T[n];
-            weights = new double[options.Method.Stages];
         }
+        // Sized by the method, which may change while the dynamics stay (a 4-stage RK4 node reused for Dormand–Prince).
+        if (weights.Length != options.Method.Stages) weights = new double[options.Method.Stages];
         Recorder.Bind(f);
         times = saveAt.TimesArray;
         firstSaved = saveAt.FirstSavedIndex;
