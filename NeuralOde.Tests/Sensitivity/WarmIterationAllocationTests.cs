@@ -80,11 +80,14 @@ public class WarmIterationAllocationTests
         for (int i = 0; i < target.Length; i++) target[i] = 0.5f * MathF.Cos(0.21f * i);
         var saveAt = SaveAt.Times(Times);
         var tape = new Tape<float>();
+        // Equal copies in turn, as a loop that builds its options with 'with' each iteration passes: reused by value.
+        SolveOptions[] copies = [options, options with { }, options with { }];
+        int iteration = 0;
         void Iteration()
         {
             tape.Reset();
             adam.ZeroGradients();
-            var solve = OdeLayer.Solve(tape, f, tape.Constant(y0, new Shape(batch, 2)), saveAt, options, sensitivity);
+            var solve = OdeLayer.Solve(tape, f, tape.Constant(y0, new Shape(batch, 2)), saveAt, copies[iteration++ % copies.Length], sensitivity);
             var loss = Ops.MeanSquaredError(solve.States, tape.Constant(target, solve.States.Shape));
             tape.Backward(loss);
             adam.Step();
