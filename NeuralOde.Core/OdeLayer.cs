@@ -44,6 +44,15 @@ public static class OdeLayer
         ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(f);
         ArgumentNullException.ThrowIfNull(saveAt);
+        return Record(tape, f, y0, saveAt, 0, 0, options, sensitivity);
+    }
+
+    /// <summary>Records the solve over <paramref name="saveAt"/>, or when it is null over t0 → t1 on the node's own (reused) selection.</summary>
+    private static OdeSolveNode<T> Record<T>(Tape<T> tape, IDifferentiableDynamics<T> f, Var<T> y0, SaveAt? saveAt, double t0, double t1, SolveOptions? options, ISensitivity? sensitivity)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(f);
         options ??= new SolveOptions();
         sensitivity ??= DefaultBackprop;
         int y0Index = tape.Check(y0, nameof(y0));
@@ -51,6 +60,7 @@ public static class OdeLayer
         CheckLayout(f, shape);
 
         var node = Pools.GetValue(sensitivity, _ => new GradientPool()).Take(tape, sensitivity, shape);
+        saveAt ??= node.TimeSpan(t0, t1);
         var outputShape = new Shape(saveAt.Count * shape.Rows, shape.Cols);
         bool requiresGrad = tape.RequiresGrad(y0Index) || f.Parameters.Length > 0;
         int index = tape.PushCustom(node, outputShape, requiresGrad, y0Index);
@@ -80,7 +90,9 @@ public static class OdeLayer
         int i1 = tape.Check(t1, nameof(t1));
         if (t0.Shape.Length != 1) throw new ArgumentException($"t0 must be 1×1, not {t0.Shape}.", nameof(t0));
         if (t1.Shape.Length != 1) throw new ArgumentException($"t1 must be 1×1, not {t1.Shape}.", nameof(t1));
-        var node = Solve(tape, f, y0, SaveAt.End(double.CreateTruncating(t0.Value[0]), double.CreateTruncating(t1.Value[0])), options, sensitivity);
+        double start = double.CreateTruncating(t0.Value[0]), end = double.CreateTruncating(t1.Value[0]);
+        SaveAt.ValidateEnd(start, end);
+        var node = Record(tape, f, y0, null, start, end, options, sensitivity);
         ref var recorded = ref tape.Node(tape.Check(node.States, nameof(y0)));
         recorded.Input1 = i0;
         recorded.Input2 = i1;
@@ -149,6 +161,7 @@ public sealed class OdeSolveNode<T> : ICustomBackward<T>
     private int epoch;
     private IDifferentiableDynamics<T> dynamics = null!;
     private int y0Index;
+    private SaveAt? timeSpan;
 
     private readonly string strategy;
 
@@ -211,6 +224,12 @@ public sealed class OdeSolveNode<T> : ICustomBackward<T>
         BackwardStats = null;
         return this;
     }
+
+    /// <summary>
+    /// The selection t0 → t1 of a solve over a learnable time span, overwritten in place: this node's gradient is the only
+    /// reader of it, and the node is reused only once the tape it was recorded on has been reset.
+    /// </summary>
+    internal SaveAt TimeSpan(double t0, double t1) => SaveAt.EndInPlace(t0, t1, ref timeSpan);
 
     internal void Begin(IDifferentiableDynamics<T> f, int initialStateIndex)
     {

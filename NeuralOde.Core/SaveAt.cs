@@ -53,7 +53,27 @@ public sealed class SaveAt
         return new SaveAt(times, 1);
     }
 
-    private static void Validate(double[] times, string paramName)
+    /// <summary>
+    /// <see cref="End(double, double)"/> that overwrites <paramref name="owned"/> in place when it is one (and makes it
+    /// otherwise): only for a selection the library owns and no caller holds, e.g. a solve node's learnable time span,
+    /// so a warm solve over a changing span allocates nothing.
+    /// </summary>
+    internal static SaveAt EndInPlace(double t0, double t1, ref SaveAt? owned)
+    {
+        Validate([t0, t1], nameof(t1));
+        if (owned is { FirstSavedIndex: 1, times.Length: 2 })
+        {
+            owned.times[0] = t0;
+            owned.times[1] = t1;
+            return owned;
+        }
+        return owned = new SaveAt([t0, t1], 1);
+    }
+
+    /// <summary>Throws as <see cref="End(double, double)"/> would for these times.</summary>
+    internal static void ValidateEnd(double t0, double t1) => Validate([t0, t1], nameof(t1));
+
+    private static void Validate(ReadOnlySpan<double> times, string paramName)
     {
         if (times.Length < 2) throw new ArgumentException($"At least two times are needed (the initial time and one more), got {times.Length}.", paramName);
         for (int i = 0; i < times.Length; i++)

@@ -15,8 +15,6 @@ internal sealed class AdjointDynamics<T> : IDynamics<T>
     private readonly IDifferentiableDynamics<T> f;
     private readonly int n;
     private readonly T[] negativeAdjoint;
-    private readonly T[] firstDerivative;
-    private bool captureNext;
 
     public AdjointDynamics(IDifferentiableDynamics<T> f)
     {
@@ -24,7 +22,6 @@ internal sealed class AdjointDynamics<T> : IDynamics<T>
         n = f.Dimension;
         ParameterCount = f.Parameters.Length;
         negativeAdjoint = new T[n];
-        firstDerivative = new T[n];
     }
 
     /// <inheritdoc/>
@@ -35,12 +32,6 @@ internal sealed class AdjointDynamics<T> : IDynamics<T>
 
     /// <summary>Evaluations so far (each one f evaluation plus one VJP).</summary>
     public long Evaluations { get; set; }
-
-    /// <summary>f(t, z) of the first evaluation after <see cref="CaptureNextDerivative"/>.</summary>
-    public ReadOnlySpan<T> CapturedDerivative => firstDerivative;
-
-    /// <summary>Keeps dz/dt of the next evaluation (the first of a backward solve: f at an observation time and its forward state).</summary>
-    public void CaptureNextDerivative() => captureNext = true;
 
     /// <inheritdoc/>
     public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt)
@@ -62,10 +53,5 @@ internal sealed class AdjointDynamics<T> : IDynamics<T>
             return;
         }
         f.EvaluateAndVjp(t, z, negativeAdjoint, dydt[..n], dydt.Slice(n, n), dydt[(2 * n)..]);
-        if (captureNext)
-        {
-            dydt[..n].CopyTo(firstDerivative);
-            captureNext = false;
-        }
     }
 }

@@ -23,8 +23,6 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
 {
     private readonly Adjoint settings;
     private IDifferentiableDynamics<T>? f;
-    private SolveOptions? forwardOptions;
-    private InitialDerivativeCapture? capture;
     private AdjointDynamics<T>? augmented;
     private Integrator<T>? integrator;
     private double[] times = [];
@@ -32,7 +30,10 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
     private T[] states = [];
     private T[] state = [];
     private T[] next = [];
+    private T[] initialDerivative = [];
     private readonly double[] interval = new double[2];
+    private readonly IntegratorCache<T> forward = new();
+    private readonly SolveOptionsKey forwardOptions = new();
 
     public AdjointGradient(Adjoint settings)
     {
@@ -52,24 +53,33 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
         int n = f.Dimension;
         if (output.Length != saveAt.Count * n)
             throw new ArgumentException($"output has {output.Length} elements but {saveAt.Count} saved states of {n} need {saveAt.Count * n}.", nameof(output));
-        if (!ReferenceEquals(f, this.f) || !options.Equals(forwardOptions)) Prepare(f, options);
+        if (!ReferenceEquals(f, this.f) || !forwardOptions.Matches(options)) Prepare(f, options);
 
-        capture!.Arm();
-        OdeSolution<T> solution = Ode.Solve(capture, y0, saveAt, options);
-        solution.Values.CopyTo(output);
-
-        times = [.. saveAt.AllTimes];
+        // What Ode.Solve runs (the same validation, loop and failure), on an integrator kept across iterations and
+        // straight into the output, so a warm forward allocates nothing.
+        Ode.Validate(f, y0, saveAt, options);
+        times = saveAt.TimesArray;
         firstSaved = saveAt.FirstSavedIndex;
+        // A dense output is never read here, but Ode.Solve keeps one when asked, and a cubic Hermite one evaluates each
+        // step's end derivative: kept, so the forward's evaluations and steps stay Ode.Solve's.
+        var dense = options.DenseOutput ? new DenseOutput.DenseInterpolant<T>(options.Method, n) : null;
+        var forwardIntegrator = forward.For(f, options);
+        RunResult result = forwardIntegrator.Run(times, firstSaved, y0, output, null, null, dense);
+        if (result.Failure != SolveFailure.None)
+            throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
+        // f(t0, y0), for dL/dt0: the loop's own first evaluation.
+        CopyInitialDerivative(forwardIntegrator, f, times[0], y0, initialDerivative);
+
         if (states.Length != times.Length * n) states = new T[times.Length * n];
         y0.CopyTo(states);
-        solution.Values.CopyTo(states.AsSpan(firstSaved * n));
-        return solution.Stats;
+        output.CopyTo(states.AsSpan(firstSaved * n));
+        return result.Stats;
     }
 
     /// <inheritdoc/>
     public GradientStats Backward(ReadOnlySpan<T> outputCotangent, Span<T> gradY0, Span<T> gradTheta, Span<double> gradTimes)
     {
-        if (f is null || augmented is null || integrator is null || capture is null)
+        if (f is null || augmented is null || integrator is null)
             throw new InvalidOperationException("Backward needs a Forward first: the adjoint starts from the forward's saved states.");
         int n = f.Dimension, p = augmented.ParameterCount, m = times.Length;
         CheckLength(outputCotangent.Length, (m - firstSaved) * n, nameof(outputCotangent));
@@ -91,7 +101,6 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
         for (int k = m - 1; k >= 1; k--)
         {
             states.AsSpan(k * n, n).CopyTo(z);
-            augmented.CaptureNextDerivative();
             integrator.InitialStepOverride = settings.TorchdiffeqCompatible ? double.NaN : carriedStep;
             interval[0] = times[k];
             interval[1] = times[k - 1];
@@ -104,13 +113,13 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
             }
             steps += result.Stats.AcceptedSteps;
             carriedStep = Math.Abs(integrator.NextStepSize);
-            if (!gradTimes.IsEmpty) gradTimes[k] = TimeGradient.Dot(Cotangent(outputCotangent, k, n), augmented.CapturedDerivative);
+            if (!gradTimes.IsEmpty) gradTimes[k] = TimeGradient.Dot(Cotangent(outputCotangent, k, n), BackwardStartDerivative(n));
             next.CopyTo(state, 0);
             if (k > 1) AddCotangent(outputCotangent, k - 1, a);
         }
 
         // a is now the integrated adjoint at t0; the direct cotangent of a saved y(t0) moves with y0, not with t0.
-        if (!gradTimes.IsEmpty) gradTimes[0] = -TimeGradient.Dot(a, capture.Derivative);
+        if (!gradTimes.IsEmpty) gradTimes[0] = -TimeGradient.Dot(a, initialDerivative);
         AddCotangent(outputCotangent, 0, a);
         a.CopyTo(gradY0);
         ReadOnlySpan<T> adjointTheta = state.AsSpan(2 * n, p);
@@ -126,11 +135,11 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
         SolveOptions backward = BuildBackwardOptions(settings, options, n, dynamics.Parameters);
         Ode.ValidateOptions(backward, aug.Dimension, SaveAt.End(0, 1));
         f = dynamics;
-        forwardOptions = options;
+        forwardOptions.Remember(options);
         BackwardOptions = backward;
         augmented = aug;
         integrator = new Integrator<T>(aug, backward, null);
-        capture = new InitialDerivativeCapture(dynamics);
+        initialDerivative = new T[n];
         state = new T[aug.Dimension];
         next = new T[aug.Dimension];
     }
@@ -219,30 +228,24 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
     private ReadOnlySpan<T> Cotangent(ReadOnlySpan<T> outputCotangent, int timeIndex, int n) =>
         timeIndex < firstSaved ? default : outputCotangent.Slice((timeIndex - firstSaved) * n, n);
 
-
     private static void CheckLength(int actual, int expected, string name)
     {
         if (actual != expected) throw new ArgumentException($"{name} has {actual} elements, expected {expected}.", name);
     }
 
-    /// <summary>The user's dynamics for the forward solve, keeping a copy of the first evaluation: f(t0, y0).</summary>
-    private sealed class InitialDerivativeCapture(IDynamics<T> inner) : IDynamics<T>
+    /// <summary>Copies f(t0, y0) of the integrator's last run into <paramref name="destination"/>, evaluating it when the loop did not.</summary>
+    private static void CopyInitialDerivative(Integrator<T> integrator, IDynamics<T> f, double t0, ReadOnlySpan<T> y0, Span<T> destination)
     {
-        private readonly T[] derivative = new T[inner.Dimension];
-        private bool armed;
+        ReadOnlySpan<T> f0 = integrator.InitialDerivative;
+        if (f0.IsEmpty) f.Evaluate(t0, y0, destination);
+        else f0[..destination.Length].CopyTo(destination);
+    }
 
-        public int Dimension => inner.Dimension;
-
-        public ReadOnlySpan<T> Derivative => derivative;
-
-        public void Arm() => armed = true;
-
-        public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt)
-        {
-            inner.Evaluate(t, y, dydt);
-            if (!armed) return;
-            dydt.CopyTo(derivative);
-            armed = false;
-        }
+    /// <summary>dz/dt = f(t_k, z(t_k)) at the start of the last backward interval: the z rows of the loop's first augmented evaluation.</summary>
+    private ReadOnlySpan<T> BackwardStartDerivative(int n)
+    {
+        ReadOnlySpan<T> f0 = integrator!.InitialDerivative;
+        if (f0.IsEmpty) throw new InvalidOperationException("The backward solve's stepper did not evaluate f(t, z) at its start.");
+        return f0[..n];
     }
 }

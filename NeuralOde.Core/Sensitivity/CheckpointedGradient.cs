@@ -161,7 +161,9 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
         int end = c + 1 < checkpointSteps.Count ? checkpointSteps[c + 1] : StepCount;
         int length = Math.Min(end - from, cacheable);
         if (step - from >= length) length = 0;
-        engine ??= new ExplicitRungeKutta<T>(Options.Method, n) { TorchdiffeqStageTimes = Options.TorchdiffeqStageTimes };
+        // Rebuilt when the method changed since it was made: segments are recomputed with the forward's own method.
+        if (engine is null || !ReferenceEquals(engine.Tableau, Options.Method) || engine.TorchdiffeqStageTimes != Options.TorchdiffeqStageTimes)
+            engine = new ExplicitRungeKutta<T>(Options.Method, n) { TorchdiffeqStageTimes = Options.TorchdiffeqStageTimes };
         ReadOnlySpan<T> state = checkpoints[c];
         var current = log.Read(from, checkpointTimes[c]);
         if (length > 0)

@@ -19,7 +19,7 @@ public interface ISolveGradient<T>
     /// <summary>Runs the forward solve and keeps what the backward pass needs.</summary>
     /// <param name="f">The dynamics.</param>
     /// <param name="y0">The initial state, f.Dimension elements (validated by the caller).</param>
-    /// <param name="saveAt">The times; their states are written to <paramref name="output"/>.</param>
+    /// <param name="saveAt">The times; their states are written to <paramref name="output"/>. Valid for this forward and its backward pass: a solve over a learnable time span reuses one selection with new times for the node's later forwards, so do not key a cache on its identity.</param>
     /// <param name="options">The solve's options (validated by the caller).</param>
     /// <param name="output">The saved states, one row of f.Dimension elements per saved time.</param>
     /// <returns>The forward solve's statistics.</returns>

@@ -67,7 +67,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         int n = f.Dimension;
         if (output.Length != saveAt.Count * n)
             throw new ArgumentException($"output has {output.Length} elements but {saveAt.Count} saved states of {n} need {saveAt.Count * n}.", nameof(output));
-        schedule = ReversibleSchedule.Create(saveAt, ((FixedStep)options.StepSize).StepSize, options.MaxSteps);
+        schedule = ReversibleSchedule.Create(saveAt, ((FixedStep)options.StepSize).StepSize, options.MaxSteps, schedule);
         firstSaved = saveAt.FirstSavedIndex;
         SolveStats stats = solver.Forward(y0, schedule, firstSaved, output);
         if (saved.Length != output.Length) saved = new T[output.Length];

@@ -22,6 +22,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
     // schedule computes step j of interval k as t_k + j·h in both passes, bit for bit.
     private readonly List<double> stepEnds = [];
     private ReversibleSchedule? schedule;
+    private ReversibleSchedule? fixedSchedule;
     private int accepted;
     private int[] stepCounts = [];
     private double[] times = [];
@@ -32,8 +33,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
     private IDifferentiableDynamics<T>? dynamics;
     private ExplicitRungeKutta<T>? engine;
     private StepRecorder<T>? recorder;
-    private Integrator<T>? probe;
-    private SolveOptions? probeOptions;
+    private readonly IntegratorCache<T> probes = new();
     private T[] saved = [];
     private T[] y = [], z = [], yNew = [], zNew = [], stepped = [], error = [];
     private T[] finalY = [], finalZ = [], f0 = [];
@@ -74,7 +74,9 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         else Array.Clear(stepCounts);
         stepEnds.Clear();
         accepted = 0;
-        schedule = pi is null ? ReversibleSchedule.Create(saveAt, ((FixedStep)options.StepSize).StepSize, options.MaxSteps) : null;
+        // The fixed-step schedule is overwritten in place (kept across iterations even while an adaptive solve clears it).
+        fixedSchedule = pi is null ? ReversibleSchedule.Create(saveAt, ((FixedStep)options.StepSize).StepSize, options.MaxSteps, fixedSchedule) : fixedSchedule;
+        schedule = pi is null ? fixedSchedule : null;
         y0.CopyTo(y);
         y0.CopyTo(z);
         if (firstSaved == 0) y0.CopyTo(output[..n]);
@@ -242,7 +244,6 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
             && engine.TorchdiffeqStageTimes == options.TorchdiffeqStageTimes)
             return;
         dynamics = f;
-        probe = null;
         engine = new ExplicitRungeKutta<T>(options.Method, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
         recorder = new StepRecorder<T>(options.Method, shape, options.TorchdiffeqStageTimes, StepwiseGradient<T>.ChunkLength(n));
         recorder.Bind(f);
@@ -267,11 +268,8 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
     {
         var pi = (PiController)options.StepSize;
         if (pi.InitialStep is double given) return Math.Clamp(Math.Abs(given), pi.DtMin, pi.DtMax);
-        if (probe is null || !ReferenceEquals(probeOptions, options))
-        {
-            probe = new Integrator<T>(f, options, null);
-            probeOptions = options;
-        }
+        // Kept while the dynamics and the options (by value) stay: Start resets it, so it probes as a new one would.
+        var probe = probes.For(f, options);
         var failure = probe.Start(times[0], times[^1], y0);
         if (failure != SolveFailure.None) throw new OdeSolverException(failure, times[0], probe.NextStepSize, 0);
         initialEvaluations = probe.Stats.FunctionEvaluations;

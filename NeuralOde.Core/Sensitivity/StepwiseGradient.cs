@@ -26,6 +26,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
     private T[] extraY0 = [];
     private T[] scratch = [];
     private double[] weights = [];
+    private readonly IntegratorCache<T> integrators = new();
 
     protected StepwiseGradient(Shape stateShape) => StateShape = stateShape;
 
@@ -42,9 +43,6 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
 
     private double[] times = [];
     private int firstSaved;
-    private Integrator<T>? integrator;
-    private IDynamics<T>? integratorDynamics;
-    private SolveOptions? integratorOptions;
 
     public SolveStats Forward(IDifferentiableDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions options, Span<T> output)
     {
@@ -61,8 +59,9 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
             yBar = new T[n];
             extraY0 = new T[n];
             scratch = new T[n];
-            weights = new double[options.Method.Stages];
         }
+        // Sized by the method, which may change while the dynamics stay (a 4-stage RK4 node reused for Dormand–Prince).
+        if (weights.Length != options.Method.Stages) weights = new double[options.Method.Stages];
         Recorder.Bind(f);
         times = saveAt.TimesArray;
         firstSaved = saveAt.FirstSavedIndex;
@@ -70,12 +69,8 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
         outputs.Clear();
         BeginForward();
 
-        if (integrator is null || !ReferenceEquals(integratorDynamics, IntegratorDynamics) || !options.Equals(integratorOptions))
-        {
-            integrator = new Integrator<T>(IntegratorDynamics, options, null) { Listener = this };
-            integratorDynamics = IntegratorDynamics;
-            integratorOptions = options;
-        }
+        // Reused while the dynamics and options stay the same: Run starts from a full reset, so the arithmetic is a new integrator's.
+        var integrator = integrators.For(IntegratorDynamics, options, this);
         if (firstSaved == 0) outputs.Add(new OutputInfo(-1, times[0], true));
         RunResult result = integrator.Run(times, firstSaved, y0, output, null, null);
         if (result.Failure != SolveFailure.None) throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);

@@ -244,25 +244,19 @@ public sealed class ReversibleHeun<T>
 /// </summary>
 internal sealed class ReversibleSchedule
 {
-    private ReversibleSchedule(double[] times, int[] stepCounts, double stepSize, int totalSteps)
-    {
-        Times = times;
-        StepCounts = stepCounts;
-        StepSize = stepSize;
-        TotalSteps = totalSteps;
-    }
+    private ReversibleSchedule(int intervals) => StepCounts = new int[intervals];
 
     /// <summary>All times, t0 first (as <see cref="SaveAt.AllTimes"/>).</summary>
-    public double[] Times { get; }
+    public double[] Times { get; private set; } = [];
 
     /// <summary>Steps in each interval.</summary>
     public int[] StepCounts { get; }
 
     /// <summary>The unsigned step size h.</summary>
-    public double StepSize { get; }
+    public double StepSize { get; private set; }
 
     /// <summary>Steps over the whole solve.</summary>
-    public int TotalSteps { get; }
+    public int TotalSteps { get; private set; }
 
     /// <summary>The first step's signed size.</summary>
     public double FirstStep => StepTime(0, 1) - StepTime(0, 0);
@@ -270,12 +264,19 @@ internal sealed class ReversibleSchedule
     /// <summary>The time of step boundary j (0 … m_k) of interval k.</summary>
     public double StepTime(int k, int j) => FixedGrid.Time(Times[k], Times[k + 1], StepSize, Math.Sign(Times[k + 1] - Times[k]), j, StepCounts[k]);
 
-    public static ReversibleSchedule Create(SaveAt saveAt, double stepSize, int maxSteps)
+    /// <summary>The grid of <paramref name="saveAt"/> with steps of <paramref name="stepSize"/>.</summary>
+    /// <param name="saveAt">The times.</param>
+    /// <param name="stepSize">The unsigned step size.</param>
+    /// <param name="maxSteps">The most steps allowed; more throws before any step is taken.</param>
+    /// <param name="reuse">A schedule of an earlier solve to overwrite when it has as many intervals (a warm solve then allocates nothing), or null.</param>
+    /// <returns>The schedule: <paramref name="reuse"/> or a new one.</returns>
+    public static ReversibleSchedule Create(SaveAt saveAt, double stepSize, int maxSteps, ReversibleSchedule? reuse = null)
     {
         if (!(stepSize > 0) || !double.IsFinite(stepSize))
             throw new ArgumentOutOfRangeException(nameof(stepSize), stepSize, $"The step size must be positive and finite, got {stepSize.ToString("R", CultureInfo.InvariantCulture)}.");
         double[] times = saveAt.TimesArray;
-        var counts = new int[times.Length - 1];
+        var schedule = reuse is not null && reuse.StepCounts.Length == times.Length - 1 ? reuse : new ReversibleSchedule(times.Length - 1);
+        int[] counts = schedule.StepCounts;
         long total = 0;
         for (int k = 0; k < counts.Length; k++)
         {
@@ -284,7 +285,10 @@ internal sealed class ReversibleSchedule
             counts[k] = (int)m;
             total += counts[k];
         }
-        return new ReversibleSchedule(times, counts, stepSize, (int)total);
+        schedule.Times = times;
+        schedule.StepSize = stepSize;
+        schedule.TotalSteps = (int)total;
+        return schedule;
     }
 
     /// <summary>The step size needs more than MaxSteps steps: refused before any step is taken.</summary>

@@ -37,7 +37,7 @@ internal sealed class Integrator<T>
     private readonly double[] stepTo;
     private readonly double[] jumps;
     private readonly EventLocator<T> events;
-    private readonly T[] y, yNew, err, fCur, fEnd;
+    private readonly T[] y, yNew, err, fCur, fEnd, f0;
 
     // State of the current step, for interpolation.
     private double stepStart, stepSize, stepEnd;
@@ -66,6 +66,7 @@ internal sealed class Integrator<T>
         yNew = new T[stateLength];
         err = new T[n];
         fCur = new T[n];
+        f0 = new T[n];
         fEnd = new T[n];
     }
 
@@ -102,8 +103,13 @@ internal sealed class Integrator<T>
     /// <summary>The state at the end of the accepted step, before <see cref="Commit"/>.</summary>
     public ReadOnlySpan<T> StepEndState => yNew;
 
-    /// <summary>f(t0, y0) of the last <see cref="Start"/>, when the loop evaluated it (it does unless the stepper takes no start derivative and no probe needs it).</summary>
-    public ReadOnlySpan<T> InitialDerivative => fCur;
+    /// <summary>
+    /// f(t0, y0) of the last <see cref="Start"/> (kept while the solve runs), or empty when the loop did not evaluate it
+    /// (a stepper that takes no start derivative, with no initial-step probe).
+    /// </summary>
+    public ReadOnlySpan<T> InitialDerivative => haveInitialDerivative ? f0 : default;
+
+    private bool haveInitialDerivative;
 
     /// <summary>The accepted step of the last successful <see cref="Advance"/>.</summary>
     public AcceptedStep LastStep { get; private set; }
@@ -145,11 +151,14 @@ internal sealed class Integrator<T>
 
         bool probe = pi is not null && !(InitialStepOverride > 0 && double.IsFinite(InitialStepOverride)) && pi.InitialStep is null;
         haveF0 = false;
+        haveInitialDerivative = false;
         if (stepper.TakesStartDerivative || probe)
         {
             // f(t0, y0): reused as the first stage of the first step and by the initial-step probe.
             f.Evaluate(t, y.AsSpan(0, n), fCur);
             loopEvaluations++;
+            fCur.CopyTo(f0);
+            haveInitialDerivative = true;
             haveF0 = stepper.TakesStartDerivative;
             f0Source = StartDerivativeSource.SolveStart;
             if (!AllFinite(fCur)) return SolveFailure.NonFiniteState;

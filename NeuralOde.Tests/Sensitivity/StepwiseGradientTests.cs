@@ -22,6 +22,28 @@ public class StepwiseGradientTests
         yield return new TestCaseData(new Checkpointed { Budget = 3 }).SetArgDisplayNames("CheckpointedBudget3");
     }
 
+    /// <summary>One solve node (same strategy, dynamics and shape) reused after its method changed from RK4 to Dormand–Prince, interior outputs on both.</summary>
+    [TestCaseSource(nameof(StepwiseStrategies))]
+    public void ReusedNode_AfterTheMethodChanges_GivesAFreshNodesGradients(ISensitivity sensitivity)
+    {
+        var f = new MlpDynamics<double>(Mlp.Create<double>(2, [8], 2, Activation.Tanh, TimeInput.Concat, NetworkSeed), Batch);
+        var y0 = GradientCheck.Random(Batch * 2, 1);
+        var tape = new Tape<double>();
+        double[] Gradient(ISensitivity s, SolveOptions options)
+        {
+            tape.Reset();
+            f.Parameters.ZeroGradients();
+            var solve = OdeLayer.Solve(tape, f, tape.Constant(y0, new Shape(Batch, 2)), SaveAt.Times(0, 0.33, 1), options, s);
+            tape.Backward(Ops.Sum(Ops.Square(solve.States)));
+            return f.Parameters.Gradients.ToArray();
+        }
+        Gradient(sensitivity, new SolveOptions { Method = Tableaus.RungeKutta4, StepSize = new FixedStep(0.1) });
+        var dormandPrince = new SolveOptions { RelativeTolerance = 1e-8, AbsoluteTolerance = 1e-10 };
+        var reused = Gradient(sensitivity, dormandPrince);
+        var fresh = Gradient(sensitivity is Backprop ? new Backprop() : new Checkpointed { Budget = ((Checkpointed)sensitivity).Budget }, dormandPrince);
+        Assert.That(reused, Is.EqualTo(fresh));
+    }
+
     [TestCaseSource(nameof(StepwiseStrategies))]
     public void ScalarGrowth_GradientsMatchClosedForm(ISensitivity sensitivity)
     {
