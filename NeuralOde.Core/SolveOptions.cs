@@ -15,6 +15,14 @@ public sealed record SolveOptions
     /// <summary>The Runge–Kutta method (default Dormand–Prince 5(4)).</summary>
     public ButcherTableau Method { get; init; } = Tableaus.DormandPrince54;
 
+    /// <summary>
+    /// A method of your own (see <see cref="IStepper{T}"/>), run by the same step loop instead of <see cref="Method"/>;
+    /// null (the default) for <see cref="Method"/>. Backprop and Checkpointed need it to make
+    /// <see cref="IDifferentiableStepper{T}"/>s, and then land on every saved time; the adjoint runs it on its
+    /// augmented backward system too (unless <see cref="Sensitivity.Adjoint.Method"/> is set); the reversible strategies refuse it.
+    /// </summary>
+    public IStepperFactory? Stepper { get; init; }
+
     /// <summary>The step-size controller (default an adaptive <see cref="PiController"/>; use <see cref="FixedStep"/> for a fixed step).</summary>
     public IStepSizeController StepSize { get; init; } = new PiController();
 

@@ -152,6 +152,7 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
         return new SolveOptions
         {
             Method = settings.Method ?? forward.Method,
+            Stepper = settings.Method is null ? forward.Stepper : null,
             StepSize = compatible && !fixedStep ? PiController.Torchdiffeq : forward.StepSize,
             RelativeTolerance = settings.RelativeTolerance ?? forward.RelativeTolerance,
             AbsoluteTolerance = settings.AbsoluteTolerance ?? forward.AbsoluteTolerance,

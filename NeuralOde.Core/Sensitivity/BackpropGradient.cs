@@ -24,6 +24,15 @@ internal sealed class BackpropGradient<T>(Shape stateShape) : StepwiseGradient<T
     private bool firstOfAttempt;
     private int rejectedStartRecord = -1;
 
+    private CheckpointedGradient<T>? ownSteppers;
+
+    /// <summary>
+    /// A stepper of the user's records nothing on the tape: its steps' start states are kept (all of them, so memory
+    /// still grows with the steps) and each step is pulled back by its own VJP, as Checkpointed without a budget does.
+    /// </summary>
+    protected override ISolveGradient<T>? DelegateFor(SolveOptions options) =>
+        options.Stepper is null ? null : ownSteppers ??= new CheckpointedGradient<T>(StateShape, budget: null);
+
     /// <summary>Bytes of activations the last forward kept on the tape.</summary>
     public long RecordedBytes => Recorder.ValueBytesInUse;
 

@@ -30,7 +30,8 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
     private int segmentStart = -1, segmentLength;
     private int spacing = 1;
     private int endRecord = -1;
-    private ExplicitRungeKutta<T>? engine;
+    private IStepper<T>? engine;
+    private IStepperFactory? engineFactory;
     private long recomputedEvaluations;
     private int recomputedSteps;
 
@@ -162,8 +163,7 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
         int length = Math.Min(end - from, cacheable);
         if (step - from >= length) length = 0;
         // Rebuilt when the method changed since it was made: segments are recomputed with the forward's own method.
-        if (engine is null || !ReferenceEquals(engine.Tableau, Options.Method) || engine.TorchdiffeqStageTimes != Options.TorchdiffeqStageTimes)
-            engine = new ExplicitRungeKutta<T>(Options.Method, n) { TorchdiffeqStageTimes = Options.TorchdiffeqStageTimes };
+        EnsureEngine(n);
         ReadOnlySpan<T> state = checkpoints[c];
         var current = log.Read(from, checkpointTimes[c]);
         if (length > 0)
@@ -193,6 +193,27 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
         }
         info = current;
         return y1;
+    }
+
+    /// <summary>The stepper segments are recomputed with: the forward's own method (the user's stepper or the tableau), rebuilt when it changed.</summary>
+    private void EnsureEngine(int n)
+    {
+        if (Options.Stepper is { } factory)
+        {
+            if (engine is null || !ReferenceEquals(engineFactory, factory) || engine.Dimension != n) engine = factory.Create<T>(n);
+            engineFactory = factory;
+            return;
+        }
+        engineFactory = null;
+        if (engine is not ExplicitRungeKutta<T> rk || !ReferenceEquals(rk.Tableau, Options.Method) || rk.TorchdiffeqStageTimes != Options.TorchdiffeqStageTimes)
+            engine = new ExplicitRungeKutta<T>(Options.Method, n) { TorchdiffeqStageTimes = Options.TorchdiffeqStageTimes };
+    }
+
+    protected override ReadOnlySpan<T> StepStartState(int step, out AcceptedStep info)
+    {
+        ReadOnlySpan<T> start = StartState(step, out info);
+        recomputedSteps++;
+        return start;
     }
 
     private void PlainStep(in AcceptedStep info, ReadOnlySpan<T> start, Span<T> end)

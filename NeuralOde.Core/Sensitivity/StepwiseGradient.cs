@@ -27,6 +27,8 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
     private T[] scratch = [];
     private double[] weights = [];
     private readonly IntegratorCache<T> integrators = new();
+    private ISolveGradient<T>? delegated;
+    private IDifferentiableStepper<T>? ownStepper;
 
     protected StepwiseGradient(Shape stateShape) => StateShape = stateShape;
 
@@ -46,6 +48,8 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
 
     public SolveStats Forward(IDifferentiableDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions options, Span<T> output)
     {
+        delegated = DelegateFor(options);
+        if (delegated is not null) return delegated.Forward(f, y0, saveAt, options, output);
         Ode.Validate(f, y0, saveAt, options);
         int n = f.Dimension;
         if (StateShape.Length != n) throw new ArgumentException($"The state's shape {StateShape} does not hold the dynamics' {n} elements.", nameof(y0));
@@ -71,6 +75,14 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
 
         // Reused while the dynamics and options stay the same: Run starts from a full reset, so the arithmetic is a new integrator's.
         var integrator = integrators.For(IntegratorDynamics, options, this);
+        ownStepper = null;
+        if (options.Stepper is not null)
+        {
+            // A stepper of the user's: its steps are pulled back by its own VJP, and every output is a step end.
+            ownStepper = integrator.Stepper as IDifferentiableStepper<T>
+                ?? throw new ArgumentException($"options.Stepper ({options.Stepper.GetType().Name}) made a {integrator.Stepper.GetType().Name}, which does not implement IDifferentiableStepper<{typeof(T).Name}>: a gradient through it needs its step's vector-Jacobian product.", nameof(options));
+        }
+        integrator.LandOnSavedTimes = ownStepper is not null;
         if (firstSaved == 0) outputs.Add(new OutputInfo(-1, times[0], true));
         RunResult result = integrator.Run(times, firstSaved, y0, output, null, null);
         if (result.Failure != SolveFailure.None) throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
@@ -99,6 +111,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
 
     public GradientStats Backward(ReadOnlySpan<T> outputCotangent, Span<T> gradY0, Span<T> gradTheta, Span<double> gradTimes)
     {
+        if (delegated is not null) return delegated.Backward(outputCotangent, gradY0, gradTheta, gradTimes);
         int n = StateShape.Length;
         if (outputCotangent.Length != outputs.Count * n)
             throw new ArgumentException($"The output cotangent has {outputCotangent.Length} elements; the solve saved {outputs.Count} states of {n}.", nameof(outputCotangent));
@@ -115,7 +128,17 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
         int o = outputs.Count - 1;
         long evaluationsBefore = RecomputedEvaluations;
         long vjpsBefore = Recorder.VjpCount;
-        for (int k = StepCount - 1; k >= 0; k--)
+        long ownVjps = 0;
+        for (int k = StepCount - 1; k >= 0 && ownStepper is not null; k--)
+        {
+            // A stepper of the user's: outputs are step ends; its VJP takes ȳ1 to ȳ0 and adds to θ̄.
+            ReadOnlySpan<T> start = StepStartState(k, out var step);
+            for (; o >= 0 && outputs[o].Step == k; o--) TensorPrimitives.Add(yBar, outputCotangent.Slice(o * n, n), yBar);
+            Array.Clear(extraY0);
+            ownVjps += ownStepper.StepVjp(Dynamics, new StepInput(step.Time, step.StepSize, step.EndStageBeforeStepEnd), start, yBar, extraY0, thetaBar);
+            extraY0.CopyTo(yBar);
+        }
+        for (int k = ownStepper is null ? StepCount - 1 : -1; k >= 0; k--)
         {
             int firstStage = PrepareStep(k, out var step);
             var kBar = Recorder.ClearedStageCotangents();
@@ -164,7 +187,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
 
         yBar.CopyTo(gradY0);
         TensorPrimitives.Add(gradTheta, thetaBar, gradTheta);
-        return new GradientStats(RecomputedEvaluations - evaluationsBefore, Recorder.VjpCount - vjpsBefore, RecomputedStepCount, StepCount);
+        return new GradientStats(RecomputedEvaluations - evaluationsBefore + ownVjps, Recorder.VjpCount - vjpsBefore + ownVjps, RecomputedStepCount, StepCount);
     }
 
     /// <summary>dL/dt_i = ⟨ḡ_i, f(t_i, y_i)⟩ for each saved time after t0, and dL/dt0 = −⟨a(t0), f(t0, y0)⟩ (a without a saved y(t0)'s cotangent).</summary>
@@ -209,6 +232,16 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
 
     /// <summary>Called when an attempted step of the forward is rejected.</summary>
     protected virtual void OnAttemptRejected(in StepOutcome outcome) { }
+
+    /// <summary>Another gradient that runs solves with <paramref name="options"/> instead of this one (null: this one runs them).</summary>
+    protected virtual ISolveGradient<T>? DelegateFor(SolveOptions options) => null;
+
+    /// <summary>The stepper of <see cref="SolveOptions.Stepper"/> this forward ran, or null for a tableau method.</summary>
+    protected IDifferentiableStepper<T>? OwnStepper => ownStepper;
+
+    /// <summary>The start state of step <paramref name="step"/> and the step, for a stepper of the user's (a subclass that keeps start states provides it).</summary>
+    protected virtual ReadOnlySpan<T> StepStartState(int step, out AcceptedStep info) =>
+        throw new NotSupportedException($"{GetType().Name} does not keep step start states.");
 
     /// <summary>Called once before the forward's step loop.</summary>
     protected abstract void BeginForward();

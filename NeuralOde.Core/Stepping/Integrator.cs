@@ -48,7 +48,7 @@ internal sealed class Integrator<T>
     {
         this.f = f;
         n = f.Dimension;
-        this.stepper = stepper ?? new ExplicitRungeKutta<T>(options.Method, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
+        this.stepper = stepper ?? UserStepper(options.Stepper, n) ?? new ExplicitRungeKutta<T>(options.Method, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
         if (this.stepper.OutputDimension != n)
             throw new ArgumentException($"The stepper's solution has {this.stepper.OutputDimension} elements but the dynamics' Dimension is {n}.", nameof(stepper));
         stateLength = this.stepper.Dimension;
@@ -68,6 +68,16 @@ internal sealed class Integrator<T>
         fCur = new T[n];
         f0 = new T[n];
         fEnd = new T[n];
+    }
+
+    /// <summary>The stepper <paramref name="factory"/> makes for states of <paramref name="n"/> elements, checked; null without a factory.</summary>
+    private static IStepper<T>? UserStepper(IStepperFactory? factory, int n)
+    {
+        if (factory is null) return null;
+        var made = factory.Create<T>(n) ?? throw new ArgumentException($"options.Stepper ({factory.GetType().Name}) returned no stepper for dimension {n}.", "options");
+        if (made.Dimension != n || made.OutputDimension != n)
+            throw new ArgumentException($"options.Stepper ({factory.GetType().Name}) made a stepper of Dimension {made.Dimension} and OutputDimension {made.OutputDimension} for dimension {n}: both must be {n}.", "options");
+        return made;
     }
 
     /// <summary>The dynamics' dimension (the solution's length).</summary>
