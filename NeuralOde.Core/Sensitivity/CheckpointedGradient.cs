@@ -218,7 +218,7 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
 
     private void PlainStep(in AcceptedStep info, ReadOnlySpan<T> start, Span<T> end)
     {
-        StepOutcome outcome = engine!.Step(Dynamics, new StepInput(info.Time, info.StepSize, info.EndStageBeforeStepEnd), start, default, end, default);
+        StepOutcome outcome = engine!.Step(Dynamics, new StepInput(info.Time, info.StepSize, info.EndStageBeforeStepEnd, info.EndTime), start, default, end, default);
         recomputedEvaluations += outcome.Evaluations;
         recomputedSteps++;
     }

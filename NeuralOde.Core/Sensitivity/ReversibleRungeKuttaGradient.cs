@@ -12,10 +12,9 @@ namespace NeuralOde.Core.Sensitivity;
 /// saved states, and a backward that reconstructs each step's start from its end while applying the step's exact
 /// vector–Jacobian product (see <see cref="ReversibleRungeKutta"/> for the scheme).
 /// </summary>
-internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
+internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>, IStepListener<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private const double LandingSlack = 1e-9;
     private readonly Shape shape;
     private readonly T lambda;
     // Adaptive steps keep each accepted step's end time (8 bytes a step); fixed steps keep nothing per step, since the
@@ -27,21 +26,23 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
     private int[] stepCounts = [];
     private double[] times = [];
     private int firstSaved;
-    private long initialEvaluations;
-    private double[] atol = [], rtol = [];
+    private int interval;
     private bool ready;
     private IDifferentiableDynamics<T>? dynamics;
-    private ExplicitRungeKutta<T>? engine;
+    private readonly double coupling;
+    private Integrator<T>? integrator;
+    private readonly SolveOptionsKey integratorOptions = new();
+    private bool recorderStageTimes;
     private StepRecorder<T>? recorder;
-    private readonly IntegratorCache<T> probes = new();
     private T[] saved = [];
-    private T[] y = [], z = [], yNew = [], zNew = [], stepped = [], error = [];
+    private T[] y = [], z = [], yNew = [], zNew = [], stepped = [];
     private T[] finalY = [], finalZ = [], f0 = [];
     private T[] yBar = [], zBar = [], bar = [], scratch = [], thetaBar = [];
 
     public ReversibleRungeKuttaGradient(Shape shape, double coupling)
     {
         this.shape = shape;
+        this.coupling = coupling;
         lambda = T.CreateTruncating(coupling);
     }
 
@@ -64,100 +65,48 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         if (output.Length != saveAt.Count * n)
             throw new ArgumentException($"output has {output.Length} elements but {saveAt.Count} saved states of {n} need {saveAt.Count * n}.", nameof(output));
         Prepare(f, options, n);
-        var tableau = options.Method;
-        var pi = options.StepSize as PiController;
-        Tolerances(options.AbsoluteTolerances, options.AbsoluteTolerance, ref atol);
-        Tolerances(options.RelativeTolerances, options.RelativeTolerance, ref rtol);
         times = saveAt.TimesArray;
         firstSaved = saveAt.FirstSavedIndex;
         if (stepCounts.Length != times.Length - 1) stepCounts = new int[times.Length - 1];
         else Array.Clear(stepCounts);
         stepEnds.Clear();
-        accepted = 0;
-        // The fixed-step schedule is overwritten in place (kept across iterations even while an adaptive solve clears it).
-        fixedSchedule = pi is null ? ReversibleSchedule.Create(saveAt, ((FixedStep)options.StepSize).StepSize, options.MaxSteps, fixedSchedule) : fixedSchedule;
-        schedule = pi is null ? fixedSchedule : null;
-        y0.CopyTo(y);
-        y0.CopyTo(z);
-        if (firstSaved == 0) y0.CopyTo(output[..n]);
-        engine!.FunctionEvaluations = 0;
-        initialEvaluations = 0;
+        interval = 0;
+        // The fixed-step schedule (refusing too many steps before any is taken) is overwritten in place, kept across
+        // iterations even while an adaptive solve clears it; the loop's fixed grid is the same, FixedGrid.
+        bool fixedStep = options.StepSize is FixedStep;
+        fixedSchedule = fixedStep ? ReversibleSchedule.Create(saveAt, ((FixedStep)options.StepSize).StepSize, options.MaxSteps, fixedSchedule) : fixedSchedule;
+        schedule = fixedStep ? fixedSchedule : null;
 
-        double h = pi is null ? ((FixedStep)options.StepSize).StepSize : InitialStep(f, options, y0);
-        long evaluations = 0;
-        int rejected = 0;
-        double previousRatio = 1, lastStep = 0, firstStep = 0;
-        bool lastNonFinite = false;
-        for (int k = 0; k + 1 < times.Length; k++)
-        {
-            double t = times[k], stop = times[k + 1];
-            double direction = Math.Sign(stop - t);
-            h = direction * Math.Abs(h);
-            while (t != stop)
-            {
-                if (accepted + rejected >= options.MaxSteps) throw new OdeSolverException(SolveFailure.MaxStepsReached, t, h, options.MaxSteps);
-                double tNew;
-                if (schedule is not null)
-                {
-                    tNew = schedule.StepTime(k, stepCounts[k] + 1);
-                }
-                else
-                {
-                    bool landing = direction * (t + h - stop) >= -LandingSlack * Math.Abs(h);
-                    tNew = landing ? stop : t + h;
-                }
-                double step = tNew - t;
-                if (!double.IsFinite(step)) throw new OdeSolverException(SolveFailure.NonFiniteStepSize, t, step, accepted);
-                if (t + step == t) throw new OdeSolverException(lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow, t, h, accepted);
-
-                // y' = λ(y − z) + Φ(t → t', z); z' = y' + z − Φ(t' → t, y'), whose embedded estimate is the step's error.
-                engine.Step(f, t, step, z, default, stepped, default);
-                for (int i = 0; i < n; i++) yNew[i] = lambda * (y[i] - z[i]) + stepped[i];
-                engine.Step(f, tNew, -step, yNew, default, stepped, pi is null ? default : error);
-                for (int i = 0; i < n; i++) zNew[i] = yNew[i] + z[i] - stepped[i];
-
-                bool finite = Integrator<T>.AllFinite(yNew) && Integrator<T>.AllFinite(zNew);
-                lastNonFinite = !finite;
-                if (pi is not null)
-                {
-                    double ratio = finite ? options.Norm.Compute<T>(error, y, yNew, atol, rtol) : double.PositiveInfinity;
-                    if (double.IsNaN(ratio)) ratio = double.PositiveInfinity;
-                    bool accept = ratio <= 1;
-                    if (!accept && Math.Abs(step) <= pi.DtMin)
-                        throw new OdeSolverException(finite ? SolveFailure.StepSizeUnderflow : SolveFailure.NonFiniteState, t, step, accepted);
-                    double next = Math.Abs(step) * pi.Factor(ratio, previousRatio, tableau.ControllerOrder, accept);
-                    h = direction * Math.Clamp(next, Math.Max(pi.DtMin, 0), pi.DtMax);
-                    if (!accept)
-                    {
-                        rejected++;
-                        continue;
-                    }
-                    previousRatio = ratio;
-                }
-                else if (!finite)
-                {
-                    throw new OdeSolverException(SolveFailure.NonFiniteState, t, step, accepted);
-                }
-                if (accepted == 0) firstStep = step;
-                lastStep = step;
-                yNew.CopyTo(y);
-                zNew.CopyTo(z);
-                if (schedule is null) stepEnds.Add(tNew);
-                accepted++;
-                stepCounts[k]++;
-                t = tNew;
-            }
-            int row = k + 1 - firstSaved;
-            y.CopyTo(output.Slice(row * n, n));
-        }
-        evaluations += engine.FunctionEvaluations;
+        // The one step loop over the coupled state [y, z]: it lands on every saved time (the coupling cannot interpolate).
+        RunResult result = integrator!.Run(times, firstSaved, y0, output, null, null);
+        if (result.Failure != SolveFailure.None)
+            throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
+        accepted = result.Stats.AcceptedSteps;
+        if (schedule is not null && accepted != schedule.TotalSteps)
+            throw new InvalidOperationException($"The loop took {accepted} fixed steps but the schedule has {schedule.TotalSteps}.");
         if (saved.Length != output.Length) saved = new T[output.Length];
         output.CopyTo(saved);
-        y.CopyTo(finalY);
-        z.CopyTo(finalZ);
+        integrator.State[..n].CopyTo(finalY);
+        integrator.State[n..].CopyTo(finalZ);
         ready = true;
-        return new SolveStats(evaluations + initialEvaluations, accepted, rejected, lastStep, firstStep);
+        return result.Stats;
     }
+
+    void IStepListener<T>.AttemptStarting() { }
+
+    void IStepListener<T>.AttemptRejected(in StepOutcome outcome) { }
+
+    void IStepListener<T>.StepAccepted(int index, in AcceptedStep step, StartDerivativeSource source, ReadOnlySpan<T> startState)
+    {
+        // Adaptive steps keep their end times for the backward; fixed ones are recomputed from the schedule.
+        if (schedule is null) stepEnds.Add(step.EndTime);
+        stepCounts[interval]++;
+    }
+
+    void IStepListener<T>.EndDerivativeEvaluated(int index, in AcceptedStep step, ReadOnlySpan<T> endState) { }
+
+    // Saved time i is served at the end of interval i - 1; the steps after it belong to interval i.
+    void IStepListener<T>.OutputServed(int index, int timeIndex, double time, bool atStepEnd) => interval = timeIndex;
 
     public GradientStats Backward(ReadOnlySpan<T> outputCotangent, Span<T> gradY0, Span<T> gradTheta, Span<double> gradTimes)
     {
@@ -240,11 +189,16 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
 
     private void Prepare(IDifferentiableDynamics<T> f, SolveOptions options, int n)
     {
-        if (ReferenceEquals(f, dynamics) && engine is not null && recorder is not null && ReferenceEquals(engine.Tableau, options.Method)
-            && engine.TorchdiffeqStageTimes == options.TorchdiffeqStageTimes)
+        if (ReferenceEquals(f, dynamics) && integrator is not null && recorder is not null && integratorOptions.Matches(options))
+            return;
+        // Kept while the dynamics and the options (by value) stay: Run resets the loop, so it computes what a new one would.
+        var engine = new ExplicitRungeKutta<T>(options.Method, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
+        integrator = new Integrator<T>(f, options, null, new ReversibleCoupling<T>(engine, coupling)) { Listener = this, LandOnSavedTimes = true };
+        integratorOptions.Remember(options);
+        if (ReferenceEquals(f, dynamics) && recorder is not null && ReferenceEquals(recorder.Tableau, options.Method) && recorderStageTimes == options.TorchdiffeqStageTimes)
             return;
         dynamics = f;
-        engine = new ExplicitRungeKutta<T>(options.Method, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
+        recorderStageTimes = options.TorchdiffeqStageTimes;
         recorder = new StepRecorder<T>(options.Method, shape, options.TorchdiffeqStageTimes, StepwiseGradient<T>.ChunkLength(n));
         recorder.Bind(f);
         y = new T[n];
@@ -252,7 +206,6 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         yNew = new T[n];
         zNew = new T[n];
         stepped = new T[n];
-        error = new T[n];
         finalY = new T[n];
         finalZ = new T[n];
         f0 = new T[n];
@@ -261,26 +214,5 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>
         bar = new T[n];
         scratch = new T[n];
         thetaBar = new T[f.Parameters.Length];
-    }
-
-    /// <summary>The base method's first step for an adaptive solve: the controller's setting, or the Hairer–Wanner probe of <see cref="Integrator{T}"/>.</summary>
-    private double InitialStep(IDifferentiableDynamics<T> f, SolveOptions options, ReadOnlySpan<T> y0)
-    {
-        var pi = (PiController)options.StepSize;
-        if (pi.InitialStep is double given) return Math.Clamp(Math.Abs(given), pi.DtMin, pi.DtMax);
-        // Kept while the dynamics and the options (by value) stay: Start resets it, so it probes as a new one would.
-        var probe = probes.For(f, options);
-        var failure = probe.Start(times[0], times[^1], y0);
-        if (failure != SolveFailure.None) throw new OdeSolverException(failure, times[0], probe.NextStepSize, 0);
-        initialEvaluations = probe.Stats.FunctionEvaluations;
-        return Math.Abs(probe.NextStepSize);
-    }
-
-    private static void Tolerances(IReadOnlyList<double>? perComponent, double scalar, ref double[] destination)
-    {
-        int length = perComponent?.Count ?? 1;
-        if (destination.Length != length) destination = new double[length];
-        if (perComponent is null) destination[0] = scalar;
-        else for (int i = 0; i < length; i++) destination[i] = perComponent[i];
     }
 }

@@ -135,7 +135,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
             ReadOnlySpan<T> start = StepStartState(k, out var step);
             for (; o >= 0 && outputs[o].Step == k; o--) TensorPrimitives.Add(yBar, outputCotangent.Slice(o * n, n), yBar);
             Array.Clear(extraY0);
-            ownVjps += ownStepper.StepVjp(Dynamics, new StepInput(step.Time, step.StepSize, step.EndStageBeforeStepEnd), start, yBar, extraY0, thetaBar);
+            ownVjps += ownStepper.StepVjp(Dynamics, new StepInput(step.Time, step.StepSize, step.EndStageBeforeStepEnd, step.EndTime), start, yBar, extraY0, thetaBar);
             extraY0.CopyTo(yBar);
         }
         for (int k = ownStepper is null ? StepCount - 1 : -1; k >= 0; k--)

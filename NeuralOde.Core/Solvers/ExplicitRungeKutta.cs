@@ -112,7 +112,7 @@ public sealed class ExplicitRungeKutta<T> : IStepper<T>
     /// <param name="yError">Receives the error estimate h·Σ(b − b̂)·k, or is left untouched when empty or the method has no estimate.</param>
     /// <exception cref="ArgumentException">A span's length differs from <see cref="Dimension"/>.</exception>
     public void Step(IDynamics<T> f, double t, double h, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0, Span<T> y1, Span<T> yError) =>
-        Step(f, new StepInput(t, h, false), y0, f0, y1, yError);
+        Step(f, new StepInput(t, h, false, t + h), y0, f0, y1, yError);
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">A span's length differs from <see cref="Dimension"/>.</exception>

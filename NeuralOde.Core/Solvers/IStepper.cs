@@ -59,6 +59,15 @@ public interface IStepper<T>
     /// <summary>f(t1, y1) of the last step when <see cref="ProvidesEndDerivative"/>; empty otherwise.</summary>
     ReadOnlySpan<T> EndDerivative { get; }
 
+    /// <summary>Writes the start state for the solution <paramref name="y0"/> (by default y0 itself, the rest of a longer state zero).</summary>
+    /// <param name="y0">The initial solution (length <see cref="OutputDimension"/>).</param>
+    /// <param name="state">Receives the stepper's initial state (length <see cref="Dimension"/>).</param>
+    void InitializeState(ReadOnlySpan<T> y0, Span<T> state)
+    {
+        y0.CopyTo(state);
+        state[y0.Length..].Clear();
+    }
+
     /// <summary>The method's own continuous extension inside the last step: the solution at t + θh.</summary>
     /// <param name="y0">The last step's start state.</param>
     /// <param name="h">The last step's signed size.</param>
@@ -71,7 +80,8 @@ public interface IStepper<T>
 /// <param name="Time">The start time t.</param>
 /// <param name="StepSize">The signed step h.</param>
 /// <param name="EndStageBeforeStepEnd">Whether stages at c = 1 are evaluated one unit in the last place before t + h (the left side of a jump of f there).</param>
-public readonly record struct StepInput(double Time, double StepSize, bool EndStageBeforeStepEnd);
+/// <param name="EndTime">The time the step's end will be recorded at: t + h, or the landing or grid time the loop chose (which can differ from t + h in the last bit).</param>
+public readonly record struct StepInput(double Time, double StepSize, bool EndStageBeforeStepEnd, double EndTime);
 
 /// <summary>What one step did besides writing y1 and its error estimate.</summary>
 /// <param name="Evaluations">The evaluations of f the step made.</param>

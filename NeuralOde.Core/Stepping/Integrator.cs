@@ -156,7 +156,7 @@ internal sealed class Integrator<T>
         lastNonFinite = false;
         landedOnJump = false;
         stepper.FunctionEvaluations = 0;
-        y0.CopyTo(y);
+        stepper.InitializeState(y0, y);
         h = 0;
 
         bool probe = pi is not null && !(InitialStepOverride > 0 && double.IsFinite(InitialStepOverride)) && pi.InitialStep is null;
@@ -264,7 +264,8 @@ internal sealed class Integrator<T>
             // A step that lands on a jump evaluates its c = 1 stages just before the jump, on the left side of it.
             bool beforeJump = stopIsJump && landing;
             Listener?.AttemptStarting();
-            StepOutcome outcome = stepper.Step(f, new StepInput(t, hTry, beforeJump), y, haveF0 ? fCur : default, yNew, pi is null ? default : err);
+            double plannedEnd = landing ? stop : pi is null ? gridEnd : t + hTry;
+            StepOutcome outcome = stepper.Step(f, new StepInput(t, hTry, beforeJump, plannedEnd), y, haveF0 ? fCur : default, yNew, pi is null ? default : err);
             attempted++;
             StartDerivativeSource source = outcome.StartDerivativeSupplied ? f0Source : StartDerivativeSource.EvaluatedInStep;
             if (!haveF0 && stepper.TakesStartDerivative)
@@ -306,7 +307,7 @@ internal sealed class Integrator<T>
 
             accepted++;
             lastAccepted = hTry;
-            tNew = landing ? stop : pi is null ? gridEnd : t + hTry;
+            tNew = plannedEnd;
             if (pi is null)
             {
                 gridIndex++;
