@@ -29,9 +29,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
     private bool ready;
     private T[] saved = [];
     private T[] f0 = [];
-    private T[] finalY = [];
-    private T[] finalYHat = [];
-    private T[] finalF = [];
+    private T[] finalState = [];
     private T[] adjY = [];
     private T[] adjYHat = [];
     private T[] adjF = [];
@@ -73,9 +71,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         if (saved.Length != output.Length) saved = new T[output.Length];
         output.CopyTo(saved);
         solver.InitialDerivative.CopyTo(f0);
-        solver.State.CopyTo(finalY);
-        solver.AuxiliaryState.CopyTo(finalYHat);
-        solver.AuxiliaryDerivative.CopyTo(finalF);
+        solver.FullState.CopyTo(finalState);
         ready = true;
         return stats;
     }
@@ -95,9 +91,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
         long vjps = 0;
         int steps = 0;
         // Restore the final state, so Backward may run more than once after one Forward.
-        finalY.CopyTo(solver.StateBuffer);
-        finalYHat.CopyTo(solver.AuxiliaryStateBuffer);
-        finalF.CopyTo(solver.AuxiliaryDerivativeBuffer);
+        finalState.CopyTo(solver.FullState);
         Array.Clear(adjY);
         Array.Clear(adjYHat);
         Array.Clear(adjF);
@@ -162,9 +156,7 @@ internal sealed class ReversibleGradient<T> : ISolveGradient<T>
     private void Allocate(int n, int parameters)
     {
         f0 = new T[n];
-        finalY = new T[n];
-        finalYHat = new T[n];
-        finalF = new T[n];
+        finalState = new T[3 * n];
         adjY = new T[n];
         adjYHat = new T[n];
         adjF = new T[n];

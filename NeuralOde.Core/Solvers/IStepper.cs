@@ -59,10 +59,16 @@ public interface IStepper<T>
     /// <summary>f(t1, y1) of the last step when <see cref="ProvidesEndDerivative"/>; empty otherwise.</summary>
     ReadOnlySpan<T> EndDerivative { get; }
 
-    /// <summary>Writes the start state for the solution <paramref name="y0"/> (by default y0 itself, the rest of a longer state zero).</summary>
+    /// <summary>
+    /// Writes the start state for the solution <paramref name="y0"/> at <paramref name="t0"/>: by default y0 itself,
+    /// the rest of a longer state zero; a method that carries more (an auxiliary state, a derivative) may evaluate
+    /// <paramref name="f"/> here, counted in <see cref="FunctionEvaluations"/>.
+    /// </summary>
+    /// <param name="f">The dynamics.</param>
+    /// <param name="t0">The start time.</param>
     /// <param name="y0">The initial solution (length <see cref="OutputDimension"/>).</param>
     /// <param name="state">Receives the stepper's initial state (length <see cref="Dimension"/>).</param>
-    void InitializeState(ReadOnlySpan<T> y0, Span<T> state)
+    void InitializeState(IDynamics<T> f, double t0, ReadOnlySpan<T> y0, Span<T> state)
     {
         y0.CopyTo(state);
         state[y0.Length..].Clear();

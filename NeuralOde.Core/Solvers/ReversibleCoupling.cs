@@ -56,7 +56,7 @@ internal sealed class ReversibleCoupling<T> : IStepper<T>
 
     public ReadOnlySpan<T> EndDerivative => default;
 
-    public void InitializeState(ReadOnlySpan<T> y0, Span<T> state)
+    public void InitializeState(IDynamics<T> f, double t0, ReadOnlySpan<T> y0, Span<T> state)
     {
         y0.CopyTo(state[..n]);
         y0.CopyTo(state[n..]);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Numerics;
-using System.Numerics.Tensors;
 using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Events;
 using NeuralOde.Core.StepSize;
@@ -47,11 +46,11 @@ namespace NeuralOde.Core.Solvers;
 public sealed class ReversibleHeun<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T[] y;
-    private readonly T[] yHat;
-    private readonly T[] fHat;
-    private readonly T[] scratch;
-    private readonly T[] fStart;
+    private readonly ReversibleHeunStep<T> step;
+    // (y, ŷ, f) at the solver's current time: the end of the last solve, or where a reverse pass has reached.
+    private readonly T[] state;
+    private Integrator<T>? integrator;
+    private double integratorStep = double.NaN;
 
     /// <summary>Creates the solver for <paramref name="f"/>.</summary>
     /// <param name="f">The dynamics.</param>
@@ -60,33 +59,27 @@ public sealed class ReversibleHeun<T>
         ArgumentNullException.ThrowIfNull(f);
         Dynamics = f;
         int n = f.Dimension;
-        y = new T[n];
-        yHat = new T[n];
-        fHat = new T[n];
-        scratch = new T[n];
-        fStart = new T[n];
+        step = new ReversibleHeunStep<T>(n);
+        state = new T[3 * n];
     }
 
     /// <summary>The dynamics.</summary>
     public IDynamics<T> Dynamics { get; }
 
     /// <summary>y at the current time of the solver (after a solve: the state at its last time).</summary>
-    public ReadOnlySpan<T> State => y;
+    public ReadOnlySpan<T> State => state.AsSpan(0, Dynamics.Dimension);
 
     /// <summary>ŷ, the auxiliary state, at the current time of the solver.</summary>
-    public ReadOnlySpan<T> AuxiliaryState => yHat;
+    public ReadOnlySpan<T> AuxiliaryState => state.AsSpan(Dynamics.Dimension, Dynamics.Dimension);
 
     /// <summary>f(t, ŷ) at the current time of the solver, carried into the next step.</summary>
-    public ReadOnlySpan<T> AuxiliaryDerivative => fHat;
+    public ReadOnlySpan<T> AuxiliaryDerivative => state.AsSpan(2 * Dynamics.Dimension);
 
-    internal Span<T> StateBuffer => y;
-
-    internal Span<T> AuxiliaryStateBuffer => yHat;
-
-    internal Span<T> AuxiliaryDerivativeBuffer => fHat;
+    /// <summary>The whole state (y, ŷ, f), written by a reverse pass.</summary>
+    internal Span<T> FullState => state;
 
     /// <summary>f(t0, y0) of the last solve.</summary>
-    internal ReadOnlySpan<T> InitialDerivative => fStart;
+    internal ReadOnlySpan<T> InitialDerivative => step.InitialDerivative;
 
     /// <summary>Evaluations of f since the solver was created.</summary>
     internal long FunctionEvaluations { get; private set; }
@@ -153,77 +146,40 @@ public sealed class ReversibleHeun<T>
     /// <summary>Runs the whole forward solve, writing the state at each saved time (from <paramref name="firstSaved"/>) into consecutive rows of <paramref name="output"/>.</summary>
     internal SolveStats Forward(ReadOnlySpan<T> y0, ReversibleSchedule schedule, int firstSaved, Span<T> output)
     {
-        int n = Dynamics.Dimension;
-        long evaluationsBefore = FunctionEvaluations;
-        y0.CopyTo(y);
-        y0.CopyTo(yHat);
-        Evaluate(schedule.Times[0], yHat, fHat, schedule.Times[0], 0, 0);
-        fHat.CopyTo(fStart);
-        if (firstSaved == 0) y0.CopyTo(output[..n]);
-        int steps = 0;
-        double lastH = 0;
-        for (int k = 0; k + 1 < schedule.Times.Length; k++)
+        // The one step loop on the schedule's grid (FixedGrid, the same step times), kept while the step size stays.
+        if (integrator is null || integratorStep != schedule.StepSize)
         {
-            int m = schedule.StepCounts[k];
-            for (int j = 0; j < m; j++)
-            {
-                double ta = schedule.StepTime(k, j), tb = schedule.StepTime(k, j + 1);
-                StepForward(ta, tb, steps);
-                steps++;
-                lastH = tb - ta;
-            }
-            int row = k + 1 - firstSaved;
-            if (row >= 0) y.CopyTo(output.Slice(row * n, n));
+            var options = new SolveOptions { StepSize = new FixedStep(schedule.StepSize), MaxSteps = int.MaxValue };
+            integrator = new Integrator<T>(Dynamics, options, null, step);
+            integratorStep = schedule.StepSize;
         }
-        return new SolveStats(FunctionEvaluations - evaluationsBefore, steps, 0, lastH, schedule.FirstStep);
+        RunResult result = integrator.Run(schedule.Times, firstSaved, y0, output, null, null);
+        if (result.Failure != SolveFailure.None)
+            throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
+        if (result.Stats.AcceptedSteps != schedule.TotalSteps)
+            throw new InvalidOperationException($"The loop took {result.Stats.AcceptedSteps} fixed steps but the schedule has {schedule.TotalSteps}.");
+        integrator.State.CopyTo(state);
+        FunctionEvaluations += result.Stats.FunctionEvaluations;
+        return result.Stats;
     }
 
-    /// <summary>One forward step from (ta, y, ŷ, f) to tb, in place.</summary>
-    internal void StepForward(double ta, double tb, int stepIndex)
-    {
-        T h = T.CreateTruncating(tb - ta);
-        T half = h / (T.One + T.One);
-        // ŷ' = 2y − ŷ + h·f
-        TensorPrimitives.Add(y, y, scratch);
-        TensorPrimitives.Subtract(scratch, yHat, scratch);
-        TensorPrimitives.MultiplyAdd(fHat, h, scratch, yHat);
-        // y' = (y + (h/2)·f) + (h/2)·f'
-        TensorPrimitives.MultiplyAdd(fHat, half, y, y);
-        Evaluate(tb, yHat, fHat, tb, tb - ta, stepIndex + 1);
-        TensorPrimitives.MultiplyAdd(fHat, half, y, y);
-        CheckFinite(y, tb, tb - ta, stepIndex + 1);
-    }
-
-    /// <summary>One reverse step from (tb, y, ŷ, f) back to ta, in place: the algebraic inverse of <see cref="StepForward"/>.</summary>
+    /// <summary>One reverse step from (tb, y, ŷ, f) back to ta, in place: the algebraic inverse of a forward step.</summary>
     internal void StepBackward(double ta, double tb, int stepIndex)
     {
-        T h = T.CreateTruncating(tb - ta);
-        T half = h / (T.One + T.One);
-        // ŷ = 2y' − ŷ' − h·f'
-        TensorPrimitives.Add(y, y, scratch);
-        TensorPrimitives.Subtract(scratch, yHat, scratch);
-        TensorPrimitives.MultiplyAdd(fHat, -h, scratch, yHat);
-        // y = (y' − (h/2)·f') − (h/2)·f
-        TensorPrimitives.MultiplyAdd(fHat, -half, y, y);
-        Evaluate(ta, yHat, fHat, ta, tb - ta, stepIndex);
-        TensorPrimitives.MultiplyAdd(fHat, -half, y, y);
-        CheckFinite(y, ta, tb - ta, stepIndex);
-    }
-
-    private static void CheckFinite(ReadOnlySpan<T> values, double t, double h, int stepIndex)
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!T.IsFinite(values[i])) throw new OdeSolverException(SolveFailure.NonFiniteState, t, h, stepIndex);
-        }
+        bool finite = step.StepBackward(Dynamics, ta, tb, state);
+        FunctionEvaluations++;
+        if (!finite) throw new OdeSolverException(SolveFailure.NonFiniteState, ta, tb - ta, stepIndex);
     }
 
     /// <summary>Evaluates f and counts it; a non-finite value stops the solve with its time.</summary>
-    internal void Evaluate(double t, ReadOnlySpan<T> state, Span<T> destination, double failureTime, double h, int stepIndex)
+    internal void Evaluate(double t, ReadOnlySpan<T> y, Span<T> destination, double failureTime, double h, int stepIndex)
     {
-        Dynamics.Evaluate(t, state, destination);
+        Dynamics.Evaluate(t, y, destination);
         FunctionEvaluations++;
-        CheckFinite(destination, failureTime, h, stepIndex);
+        for (int i = 0; i < destination.Length; i++)
+        {
+            if (!T.IsFinite(destination[i])) throw new OdeSolverException(SolveFailure.NonFiniteState, failureTime, h, stepIndex);
+        }
     }
 
     internal void ValidateState(ReadOnlySpan<T> y0)
@@ -234,68 +190,5 @@ public sealed class ReversibleHeun<T>
         {
             if (!T.IsFinite(y0[i])) throw new ArgumentException($"y0[{i}] = {y0[i].ToString(null, CultureInfo.InvariantCulture)} is not finite.", nameof(y0));
         }
-    }
-}
-
-/// <summary>
-/// The fixed-step grid of a reversible solve: for each interval [t_k, t_{k+1}] between consecutive times, m_k steps at
-/// t_k + j·h (j &lt; m_k) and t_{k+1}. Forward and reverse passes compute each step time from its index, so both see
-/// bit-identical times and step sizes.
-/// </summary>
-internal sealed class ReversibleSchedule
-{
-    private ReversibleSchedule(int intervals) => StepCounts = new int[intervals];
-
-    /// <summary>All times, t0 first (as <see cref="SaveAt.AllTimes"/>).</summary>
-    public double[] Times { get; private set; } = [];
-
-    /// <summary>Steps in each interval.</summary>
-    public int[] StepCounts { get; }
-
-    /// <summary>The unsigned step size h.</summary>
-    public double StepSize { get; private set; }
-
-    /// <summary>Steps over the whole solve.</summary>
-    public int TotalSteps { get; private set; }
-
-    /// <summary>The first step's signed size.</summary>
-    public double FirstStep => StepTime(0, 1) - StepTime(0, 0);
-
-    /// <summary>The time of step boundary j (0 … m_k) of interval k.</summary>
-    public double StepTime(int k, int j) => FixedGrid.Time(Times[k], Times[k + 1], StepSize, Math.Sign(Times[k + 1] - Times[k]), j, StepCounts[k]);
-
-    /// <summary>The grid of <paramref name="saveAt"/> with steps of <paramref name="stepSize"/>.</summary>
-    /// <param name="saveAt">The times.</param>
-    /// <param name="stepSize">The unsigned step size.</param>
-    /// <param name="maxSteps">The most steps allowed; more throws before any step is taken.</param>
-    /// <param name="reuse">A schedule of an earlier solve to overwrite when it has as many intervals (a warm solve then allocates nothing), or null.</param>
-    /// <returns>The schedule: <paramref name="reuse"/> or a new one.</returns>
-    public static ReversibleSchedule Create(SaveAt saveAt, double stepSize, int maxSteps, ReversibleSchedule? reuse = null)
-    {
-        if (!(stepSize > 0) || !double.IsFinite(stepSize))
-            throw new ArgumentOutOfRangeException(nameof(stepSize), stepSize, $"The step size must be positive and finite, got {stepSize.ToString("R", CultureInfo.InvariantCulture)}.");
-        double[] times = saveAt.TimesArray;
-        var schedule = reuse is not null && reuse.StepCounts.Length == times.Length - 1 ? reuse : new ReversibleSchedule(times.Length - 1);
-        int[] counts = schedule.StepCounts;
-        long total = 0;
-        for (int k = 0; k < counts.Length; k++)
-        {
-            double m = FixedGrid.StepCount(times[k], times[k + 1], stepSize);
-            if (m > int.MaxValue || total + m > maxSteps) throw TooManySteps(times, k, stepSize, total + m, maxSteps);
-            counts[k] = (int)m;
-            total += counts[k];
-        }
-        schedule.Times = times;
-        schedule.StepSize = stepSize;
-        schedule.TotalSteps = (int)total;
-        return schedule;
-    }
-
-    /// <summary>The step size needs more than MaxSteps steps: refused before any step is taken.</summary>
-    private static OdeSolverException TooManySteps(double[] times, int k, double stepSize, double needed, int maxSteps)
-    {
-        string F(double x) => x.ToString("R", CultureInfo.InvariantCulture);
-        return new OdeSolverException(SolveFailure.MaxStepsReached, times[0], stepSize, 0,
-            $"ReversibleHeun's fixed step h = {F(stepSize)} needs {needed.ToString("G4", CultureInfo.InvariantCulture)} steps from t = {F(times[0])} to t = {F(times[k + 1])}, more than MaxSteps = {maxSteps}: no step was taken. Use a larger step or raise MaxSteps.");
     }
 }

@@ -141,7 +141,7 @@ internal sealed class Integrator<T>
     public double InitialStepOverride { get; set; } = double.NaN;
 
     /// <summary>
-    /// Resets the loop to (t0, y0) (y0 of the stepper's full state length): evaluates f(t0, y0) when the stepper or
+    /// Resets the loop to (t0, y0) (y0 the solution; the stepper derives its full state from it): evaluates f(t0, y0) when the stepper or
     /// the initial-step probe uses it, and selects the first step. Returns a failure if f(t0, y0) is not finite.
     /// </summary>
     public SolveFailure Start(double t0, double t1, ReadOnlySpan<T> y0)
@@ -156,12 +156,14 @@ internal sealed class Integrator<T>
         lastNonFinite = false;
         landedOnJump = false;
         stepper.FunctionEvaluations = 0;
-        stepper.InitializeState(y0, y);
         h = 0;
-
-        bool probe = pi is not null && !(InitialStepOverride > 0 && double.IsFinite(InitialStepOverride)) && pi.InitialStep is null;
         haveF0 = false;
         haveInitialDerivative = false;
+        stepper.InitializeState(f, t0, y0, y);
+        // A state the stepper derived from y0 (with f, say) is checked once here, as each step's end is.
+        if (stateLength != n && !AllFinite(y)) return SolveFailure.NonFiniteState;
+
+        bool probe = pi is not null && !(InitialStepOverride > 0 && double.IsFinite(InitialStepOverride)) && pi.InitialStep is null;
         if (stepper.TakesStartDerivative || probe)
         {
             // f(t0, y0): reused as the first stage of the first step and by the initial-step probe.
