@@ -199,10 +199,10 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
         {
             if (outputs[o].Step < 0) continue;
             Dynamics.Evaluate(outputs[o].Time, outputValues.AsSpan(o * n, n), scratch);
-            gradTimes[firstSaved + o] = double.CreateTruncating(TensorPrimitives.Dot<T>(outputCotangent.Slice(o * n, n), scratch));
+            gradTimes[firstSaved + o] = TimeGradient.Dot(outputCotangent.Slice(o * n, n), scratch);
         }
         Dynamics.Evaluate(times[0], InitialState, scratch);
-        gradTimes[0] -= double.CreateTruncating(TensorPrimitives.Dot<T>(yBar, scratch));
+        gradTimes[0] -= TimeGradient.Dot(yBar, scratch);
     }
 
     private static void AddScaled(ReadOnlySpan<T> g, double factor, Span<T> destination)
