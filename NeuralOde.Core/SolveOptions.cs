@@ -12,8 +12,21 @@ namespace NeuralOde.Core;
 /// </remarks>
 public sealed record SolveOptions
 {
+    private readonly ButcherTableau method = Tableaus.DormandPrince54;
+
     /// <summary>The Runge–Kutta method (default Dormand–Prince 5(4)).</summary>
-    public ButcherTableau Method { get; init; } = Tableaus.DormandPrince54;
+    public ButcherTableau Method
+    {
+        get => method;
+        init
+        {
+            method = value;
+            MethodIsSet = true;
+        }
+    }
+
+    /// <summary>Whether <see cref="Method"/> was set (even to the default tableau): a solver with a method of its own refuses a chosen one.</summary>
+    internal bool MethodIsSet { get; private init; }
 
     /// <summary>
     /// A method of your own (see <see cref="IStepper{T}"/>), run by the same step loop instead of <see cref="Method"/>;

@@ -47,7 +47,7 @@ public sealed class Reversible : ISensitivity
     /// <summary>Checks that <paramref name="options"/> describe a solve the reversible method can run.</summary>
     /// <param name="options">
     /// The options: <see cref="SolveOptions.StepSize"/> must be a <see cref="FixedStep"/>; <see cref="SolveOptions.Method"/>
-    /// must be left at its default (ReversibleHeun is always used); no StepPastEnd, StepToTimes, JumpTimes or DenseOutput.
+    /// must be left unset (ReversibleHeun is always used); no StepPastEnd, StepToTimes, JumpTimes or DenseOutput.
     /// Tolerances are not used.
     /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
@@ -55,7 +55,7 @@ public sealed class Reversible : ISensitivity
     public static void EnsureSupported(SolveOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!ReferenceEquals(options.Method, Tableaus.DormandPrince54))
+        if (options.MethodIsSet)
             throw new ArgumentException($"The Reversible sensitivity runs its own ReversibleHeun solver and supports no other method, but options.Method = {options.Method}: leave Method unset (another method's steps are not algebraically reversible; use Backprop or Checkpointed with it).", nameof(options));
         if (options.StepSize is not FixedStep)
             throw new ArgumentException($"The Reversible sensitivity needs fixed steps, but options.StepSize is {options.StepSize?.GetType().Name ?? "null"}: set StepSize = new FixedStep(h).", nameof(options));

@@ -290,6 +290,19 @@ public class ReversibleGradientTests
     }
 
     [Test]
+    public void Forward_RefusesAChosenMethod_EvenTheDefaultTableau_FromTheOptionsContent()
+    {
+        // "No method chosen" is read from the options themselves, not from the tableau's identity.
+        var gradient = Reversible.CreateGradient<double>();
+        var unset = new SolveOptions { StepSize = new FixedStep(0.1) };
+        var output = new double[Batch * Width];
+        Assert.DoesNotThrow(() => gradient.Forward(SmallMlp(), new double[Batch * Width], SaveAt.End(0, 1), unset with { MaxSteps = 50 }, output));
+        var chosen = unset with { Method = Tableaus.DormandPrince54 };
+        var ex = Assert.Throws<ArgumentException>(() => gradient.Forward(SmallMlp(), new double[Batch * Width], SaveAt.End(0, 1), chosen, output));
+        Assert.That(ex!.Message, Does.Contain(Tableaus.DormandPrince54.Name).And.Contain("leave Method unset"));
+    }
+
+    [Test]
     public void Forward_RefusesAdaptiveSteps_AndOptionsItCannotHonour()
     {
         var gradient = Reversible.CreateGradient<double>();
