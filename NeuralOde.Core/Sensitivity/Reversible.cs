@@ -52,15 +52,7 @@ public sealed class Reversible : ISensitivity
     /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentException">The options ask for something the reversible method does not do; the message says what and why.</exception>
-    public static void EnsureSupported(SolveOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.MethodIsSet)
-            throw new ArgumentException($"The Reversible sensitivity runs its own ReversibleHeun solver and supports no other method, but options.Method = {options.Method}: leave Method unset (another method's steps are not algebraically reversible; use Backprop or Checkpointed with it).", nameof(options));
-        if (options.StepSize is not FixedStep)
-            throw new ArgumentException($"The Reversible sensitivity needs fixed steps, but options.StepSize is {options.StepSize?.GetType().Name ?? "null"}: set StepSize = new FixedStep(h).", nameof(options));
-        ReversibleOptionChecks.RefuseNonLandingOptions(options, nameof(Reversible), ": a jump in f breaks the carried f(t, ŷ)", "keeps O(1) memory");
-    }
+    public static void EnsureSupported(SolveOptions options) => ReversibleOptionChecks.EnsureHeunSupported(options);
 
     /// <summary>Creates the forward/backward pair for one solve node.</summary>
     internal static ReversibleGradient<T> CreateGradient<T>()

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using NeuralOde.Core.Solvers;
 using NeuralOde.Core.StepSize;
 
 namespace NeuralOde.Core.Sensitivity;

@@ -128,7 +128,7 @@ public sealed class ReversibleHeun<T>
     public OdeSolution<T> Solve(ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions options)
     {
         ArgumentNullException.ThrowIfNull(saveAt);
-        Sensitivity.Reversible.EnsureSupported(options);
+        ReversibleOptionChecks.EnsureHeunSupported(options);
         ValidateState(y0);
         var schedule = ReversibleSchedule.Create(saveAt, ((FixedStep)options.StepSize).StepSize, options.MaxSteps);
         return Run(y0, schedule, saveAt);

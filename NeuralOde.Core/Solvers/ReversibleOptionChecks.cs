@@ -1,8 +1,21 @@
-namespace NeuralOde.Core.Sensitivity;
+using NeuralOde.Core.StepSize;
 
-/// <summary>The options both reversible strategies refuse: they land on every saved time and keep no stages.</summary>
+namespace NeuralOde.Core.Solvers;
+
+/// <summary>The options the reversible solvers refuse: they land on every saved time and keep no stages.</summary>
 internal static class ReversibleOptionChecks
 {
+    /// <summary>What <see cref="ReversibleHeun{T}"/> runs (and so the Reversible sensitivity): fixed steps, no method of another's choosing.</summary>
+    public static void EnsureHeunSupported(SolveOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.MethodIsSet)
+            throw new ArgumentException($"The Reversible sensitivity runs its own ReversibleHeun solver and supports no other method, but options.Method = {options.Method}: leave Method unset (another method's steps are not algebraically reversible; use Backprop or Checkpointed with it).", nameof(options));
+        if (options.StepSize is not FixedStep)
+            throw new ArgumentException($"The Reversible sensitivity needs fixed steps, but options.StepSize is {options.StepSize?.GetType().Name ?? "null"}: set StepSize = new FixedStep(h).", nameof(options));
+        RefuseNonLandingOptions(options, "Reversible", ": a jump in f breaks the carried f(t, ŷ)", "keeps O(1) memory");
+    }
+
     /// <summary>Throws for StepPastEnd, StepToTimes, JumpTimes or DenseOutput, naming <paramref name="strategy"/> and why.</summary>
     public static void RefuseNonLandingOptions(SolveOptions options, string strategy, string jumpReason, string denseReason)
     {
