@@ -153,30 +153,19 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
                 }
                 double theta = (outputs[o].Time - step.Time) / step.StepSize;
                 double h = step.StepSize;
+                // The transposes of the loop's own interpolation (StepInterpolation): the tableau's continuous
+                // extension over the stages, or cubic Hermite through (y0, k_1) and (y1, f1).
                 if (tableau.HasDenseOutput)
                 {
-                    // y(θ) = y0 + h·Σ w_i(θ)·k_i.
-                    TensorPrimitives.Add(extraY0, g, extraY0);
                     tableau.DenseWeights(theta, weights);
-                    for (int i = 0; i < s; i++) AddScaled(g, h * weights[i], kBar.Slice(i * n, n));
+                    StepInterpolation.TableauTranspose(g, h, weights, extraY0, kBar);
                     continue;
                 }
-                // Cubic Hermite: y(θ) = h00·y0 + h10·f0 + h01·y1 + h11·f1 (as the integrator's interpolation).
-                double t2 = theta * theta, t3 = t2 * theta;
-                AddScaled(g, 2 * t3 - 3 * t2 + 1, extraY0);
-                AddScaled(g, (t3 - 2 * t2 + theta) * h, kBar[..n]);
-                AddScaled(g, -2 * t3 + 3 * t2, yBar);
-                double h11 = (t3 - t2) * h;
-                if (tableau.IsFsal)
-                {
-                    AddScaled(g, h11, kBar.Slice((s - 1) * n, n));
-                }
-                else
-                {
-                    Array.Clear(scratch);
-                    AddScaled(g, h11, scratch);
-                    Recorder.AccumulateVjp(EndDerivativeRecord(k), scratch, yBar, sink);
-                }
+                // f1 is the last stage of an FSAL method; otherwise f(t1, y1) was recorded for the interpolation.
+                if (!tableau.IsFsal) Array.Clear(scratch);
+                Span<T> f1Bar = tableau.IsFsal ? kBar.Slice((s - 1) * n, n) : scratch;
+                StepInterpolation.HermiteTranspose(g, h, theta, extraY0, kBar[..n], yBar, f1Bar);
+                if (!tableau.IsFsal) Recorder.AccumulateVjp(EndDerivativeRecord(k), scratch, yBar, sink);
             }
             Recorder.StepVjp(firstStage, step.StepSize, yBar, kBar, sink);
             TensorPrimitives.Add(yBar, extraY0, yBar);
@@ -203,12 +192,6 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
         }
         Dynamics.Evaluate(times[0], InitialState, scratch);
         gradTimes[0] -= TimeGradient.Dot(yBar, scratch);
-    }
-
-    private static void AddScaled(ReadOnlySpan<T> g, double factor, Span<T> destination)
-    {
-        T c = T.CreateTruncating(factor);
-        if (c != T.Zero) TensorPrimitives.MultiplyAdd(g, c, destination, destination);
     }
 
     /// <summary>Arena blocks of a few states' worth of activations, at least 64 Ki elements.</summary>
