@@ -92,14 +92,7 @@ public class WarmIterationAllocationTests
             tape.Backward(loss);
             adam.Step();
         }
-        for (int i = 0; i < WarmUpIterations; i++) Iteration();
-
-        int iterations = batch > 1000 ? 1 : 3;
-        long allocated = processWide
-            ? AllocationWindows.QuietestProcessWide(() => { for (int i = 0; i < iterations; i++) Iteration(); }, windows: 12)
-            : AllocationWindows.Quietest(() => { for (int i = 0; i < iterations; i++) Iteration(); }, windows: 6);
-        TestContext.Out.WriteLine($"{name} {batch}x2 {(processWide ? "process-wide" : "this thread")}: {allocated / iterations} bytes per warm iteration");
-        Assert.That(allocated, Is.Zero);
+        AssertWarmIterationsAllocateNothing(Iteration, $"{name} {batch}x2", batch, processWide);
     }
 
     /// <summary>The same over a learnable end time (<c>OdeLayer.Solve(tape, f, y0, t0, t1, …)</c>), which t1's gradient moves every iteration.</summary>
@@ -123,13 +116,19 @@ public class WarmIterationAllocationTests
             end -= 1e-3f * t1.Gradient[0];
             adam.Step();
         }
-        for (int i = 0; i < WarmUpIterations; i++) Iteration();
+        AssertWarmIterationsAllocateNothing(Iteration, $"{name} {batch}x2, learnable t1", batch, processWide);
+        TestContext.Out.WriteLine($"t1 after the iterations: {end}");
+    }
 
+    /// <summary>Warms <paramref name="iteration"/> up, then measures its quietest window (this thread or process-wide) and asserts zero bytes.</summary>
+    private static void AssertWarmIterationsAllocateNothing(Action iteration, string label, int batch, bool processWide)
+    {
+        for (int i = 0; i < WarmUpIterations; i++) iteration();
         int iterations = batch > 1000 ? 1 : 3;
         long allocated = processWide
-            ? AllocationWindows.QuietestProcessWide(() => { for (int i = 0; i < iterations; i++) Iteration(); }, windows: 12)
-            : AllocationWindows.Quietest(() => { for (int i = 0; i < iterations; i++) Iteration(); }, windows: 6);
-        TestContext.Out.WriteLine($"{name} {batch}x2 {(processWide ? "process-wide" : "this thread")}, learnable t1 = {end}: {allocated / iterations} bytes per warm iteration");
+            ? AllocationWindows.QuietestProcessWide(() => { for (int i = 0; i < iterations; i++) iteration(); }, windows: 12)
+            : AllocationWindows.Quietest(() => { for (int i = 0; i < iterations; i++) iteration(); }, windows: 6);
+        TestContext.Out.WriteLine($"{label} {(processWide ? "process-wide" : "this thread")}: {allocated / iterations} bytes per warm iteration");
         Assert.That(allocated, Is.Zero);
     }
 

@@ -6,6 +6,7 @@ using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Sensitivity;
 using NeuralOde.Core.Solvers;
 using NeuralOde.Core.StepSize;
+using NeuralOde.Tests.Support;
 using NUnit.Framework;
 
 namespace NeuralOde.Tests.Solvers;
@@ -64,25 +65,9 @@ public class UserWrittenStepperTests
         const double eps = 1e-6;
         var theta = f.Parameters.Values;
         foreach (int i in new[] { 0, 5, theta.Length / 2, theta.Length - 1 })
-        {
-            double saved = theta[i];
-            theta[i] = saved + eps;
-            double up = Loss();
-            theta[i] = saved - eps;
-            double down = Loss();
-            theta[i] = saved;
-            Assert.That(gradTheta[i], Is.EqualTo((up - down) / (2 * eps)).Within(1e-7 + 1e-6 * Math.Abs(gradTheta[i])), $"dL/dθ[{i}]");
-        }
+            Assert.That(gradTheta[i], Is.EqualTo(GradientCheck.CentralDifference(theta, i, Loss, eps)).Within(1e-7 + 1e-6 * Math.Abs(gradTheta[i])), $"dL/dθ[{i}]");
         for (int i = 0; i < y0.Length; i++)
-        {
-            double saved = y0[i];
-            y0[i] = saved + eps;
-            double up = Loss();
-            y0[i] = saved - eps;
-            double down = Loss();
-            y0[i] = saved;
-            Assert.That(gradY0[i], Is.EqualTo((up - down) / (2 * eps)).Within(1e-7 + 1e-6 * Math.Abs(gradY0[i])), $"dL/dy0[{i}]");
-        }
+            Assert.That(gradY0[i], Is.EqualTo(GradientCheck.CentralDifference(y0, i, Loss, eps)).Within(1e-7 + 1e-6 * Math.Abs(gradY0[i])), $"dL/dy0[{i}]");
     }
 
     [Test]

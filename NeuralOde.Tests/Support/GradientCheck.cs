@@ -55,6 +55,18 @@ public static class GradientCheck
         return s;
     }
 
+    /// <summary>(L(x + ε·e_i) − L(x − ε·e_i)) / 2ε, the central difference in component <paramref name="i"/> of <paramref name="x"/>, which it restores.</summary>
+    public static double CentralDifference(Span<double> x, int i, Func<double> loss, double eps = 1e-6)
+    {
+        double saved = x[i];
+        x[i] = saved + eps;
+        double up = loss();
+        x[i] = saved - eps;
+        double down = loss();
+        x[i] = saved;
+        return (up - down) / (2 * eps);
+    }
+
     /// <summary>Uniform values in [lo, hi) from a seeded stream.</summary>
     public static double[] Random(int length, int seed, double lo = -1, double hi = 1)
     {
