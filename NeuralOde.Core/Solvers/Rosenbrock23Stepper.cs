@@ -1,0 +1,164 @@
+using System.Numerics;
+using NeuralOde.Core.Dynamics;
+
+namespace NeuralOde.Core.Solvers;
+
+/// <summary>The stepper of <see cref="Rosenbrock23"/> (see there for the formulas).</summary>
+internal sealed class Rosenbrock23Stepper<T> : IStepper<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private static readonly double D = 1 / (2 + Math.Sqrt(2));
+    private static readonly double E32 = 6 + Math.Sqrt(2);
+
+    private readonly int n;
+    private readonly DenseLu lu;
+    private readonly double[] jacobian, rhs, timeDerivative;
+    private readonly T[] f0, f1, f2, k1, k2, k3, probe, fProbe;
+
+    public Rosenbrock23Stepper(int n)
+    {
+        this.n = n;
+        lu = new DenseLu(n);
+        jacobian = new double[n * n];
+        rhs = new double[n];
+        timeDerivative = new double[n];
+        f0 = new T[n];
+        f1 = new T[n];
+        f2 = new T[n];
+        k1 = new T[n];
+        k2 = new T[n];
+        k3 = new T[n];
+        probe = new T[n];
+        fProbe = new T[n];
+    }
+
+    public int Dimension => n;
+
+    public int OutputDimension => n;
+
+    // Embedded orders 2 and 3: the lower plus one.
+    public int ControllerOrder => 3;
+
+    public bool HasErrorEstimate => true;
+
+    public bool TakesStartDerivative => true;
+
+    public bool ProvidesEndDerivative => true;
+
+    public bool HasInterpolation => true;
+
+    public long FunctionEvaluations { get; set; }
+
+    /// <summary>Jacobian evaluations (each n + 1 evaluations of f, counted in <see cref="FunctionEvaluations"/> too).</summary>
+    public long JacobianEvaluations { get; private set; }
+
+    public ReadOnlySpan<T> StartDerivative => f0;
+
+    public ReadOnlySpan<T> EndDerivative => f2;
+
+    public StepOutcome Step(IDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0In, Span<T> y1, Span<T> error)
+    {
+        double t = input.Time, h = input.StepSize, t1 = input.EndTime;
+        int evaluations = 0;
+        bool supplied = !f0In.IsEmpty;
+        if (supplied) f0In.CopyTo(f0);
+        else
+        {
+            f.Evaluate(t, y0, f0);
+            evaluations++;
+        }
+        evaluations += Differentiate(f, t, h, y0);
+        JacobianEvaluations++;
+
+        // W = I − h·d·J, factored; a singular or non-finite W rejects the step.
+        double hd = h * D;
+        Span<double> w = lu.Matrix;
+        for (int i = 0; i < n * n; i++) w[i] = -hd * jacobian[i];
+        for (int i = 0; i < n; i++) w[i * n + i] += 1;
+        if (!lu.Factor())
+        {
+            Reject(y0, y1, error);
+            FunctionEvaluations += evaluations;
+            return new StepOutcome(evaluations, supplied, false);
+        }
+
+        // k1 = W⁻¹(f0 + h·d·T)
+        for (int i = 0; i < n; i++) rhs[i] = double.CreateTruncating(f0[i]) + hd * timeDerivative[i];
+        Solve(k1);
+        // f1 = f(t + h/2, y0 + (h/2)·k1); k2 = W⁻¹(f1 − k1) + k1
+        T half = T.CreateTruncating(0.5 * h);
+        for (int i = 0; i < n; i++) probe[i] = y0[i] + half * k1[i];
+        f.Evaluate(t + 0.5 * h, probe, f1);
+        for (int i = 0; i < n; i++) rhs[i] = double.CreateTruncating(f1[i]) - double.CreateTruncating(k1[i]);
+        Solve(k2);
+        for (int i = 0; i < n; i++) k2[i] += k1[i];
+        // y1 = y0 + h·k2; f2 = f(t1, y1)
+        T hT = T.CreateTruncating(h);
+        for (int i = 0; i < n; i++) y1[i] = y0[i] + hT * k2[i];
+        f.Evaluate(t1, y1, f2);
+        evaluations += 2;
+        FunctionEvaluations += evaluations;
+        if (!error.IsEmpty)
+        {
+            // k3 = W⁻¹(f2 − e32·(k2 − f1) − 2(k1 − f0) + h·d·T); error = (h/6)(k1 − 2k2 + k3)
+            for (int i = 0; i < n; i++)
+            {
+                rhs[i] = double.CreateTruncating(f2[i]) - E32 * (double.CreateTruncating(k2[i]) - double.CreateTruncating(f1[i]))
+                    - 2 * (double.CreateTruncating(k1[i]) - double.CreateTruncating(f0[i])) + hd * timeDerivative[i];
+            }
+            Solve(k3);
+            T sixth = T.CreateTruncating(h / 6);
+            T two = T.One + T.One;
+            for (int i = 0; i < n; i++) error[i] = sixth * (k1[i] - two * k2[i] + k3[i]);
+        }
+        return new StepOutcome(evaluations, supplied, true);
+    }
+
+    public void Interpolate(ReadOnlySpan<T> y0, double h, double theta, Span<T> destination)
+    {
+        // y(t0 + θh) = y0 + h·(θ(1 − θ)·k1 + θ(θ − 2d)·k2)/(1 − 2d), from the last step's k1 and k2.
+        T a = T.CreateTruncating(h * theta * (1 - theta) / (1 - 2 * D));
+        T b = T.CreateTruncating(h * theta * (theta - 2 * D) / (1 - 2 * D));
+        for (int i = 0; i < n; i++) destination[i] = y0[i] + a * k1[i] + b * k2[i];
+    }
+
+    /// <summary>J and T by forward differences from f0 (n + 1 evaluations).</summary>
+    private int Differentiate(IDynamics<T> f, double t, double h, ReadOnlySpan<T> y0)
+    {
+        // √ε of the state's type: the forward difference's truncation and rounding errors balance there.
+        double root = Math.Sqrt(typeof(T) == typeof(float) ? Math.Pow(2, -23) : Math.Pow(2, -52));
+        y0.CopyTo(probe);
+        for (int j = 0; j < n; j++)
+        {
+            T yj = y0[j];
+            // The component's own scale, or how far one step moves it, never 1 for a tiny component (Robertson's y2
+            // is 1e-5: a unit-scaled difference would step far outside its quadratic term's linear range).
+            double scale = Math.Max(Math.Abs(double.CreateTruncating(yj)), Math.Abs(h * double.CreateTruncating(f0[j])));
+            if (!(scale > 0) || !double.IsFinite(scale)) scale = 1;
+            T stepped = yj + T.CreateTruncating(root * scale);
+            double delta = double.CreateTruncating(stepped - yj);
+            probe[j] = stepped;
+            f.Evaluate(t, probe, fProbe);
+            probe[j] = yj;
+            for (int i = 0; i < n; i++) jacobian[i * n + j] = (double.CreateTruncating(fProbe[i]) - double.CreateTruncating(f0[i])) / delta;
+        }
+        double dt = root * Math.Max(Math.Max(Math.Abs(t), Math.Abs(h)), 1e-300);
+        dt = (t + dt) - t;
+        f.Evaluate(t + dt, y0, fProbe);
+        for (int i = 0; i < n; i++) timeDerivative[i] = (double.CreateTruncating(fProbe[i]) - double.CreateTruncating(f0[i])) / dt;
+        return n + 1;
+    }
+
+    private void Solve(Span<T> destination)
+    {
+        lu.Solve(rhs);
+        for (int i = 0; i < n; i++) destination[i] = T.CreateTruncating(rhs[i]);
+    }
+
+    private void Reject(ReadOnlySpan<T> y0, Span<T> y1, Span<T> error)
+    {
+        y0.CopyTo(y1);
+        error.Fill(T.NaN);
+        f0.CopyTo(f2);
+    }
+}

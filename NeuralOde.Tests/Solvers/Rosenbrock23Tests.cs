@@ -1,0 +1,178 @@
+using System.Text.Json;
+using NeuralOde.AutoDiff;
+using NeuralOde.Core;
+using NeuralOde.Core.Sensitivity;
+using NeuralOde.Core.Solvers;
+using NeuralOde.Core.StepSize;
+using NeuralOde.Tests.Support;
+using NUnit.Framework;
+
+namespace NeuralOde.Tests.Solvers;
+
+/// <summary>Rosenbrock 2(3) (Shampine–Reichelt) against closed forms and the stiff reference problems of Data/stiffproblems.json.</summary>
+public class Rosenbrock23Tests
+{
+    private static (double T1, double[] Y0, double[] Reference) Problem(string name)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "stiffproblems.json")));
+        foreach (var p in doc.RootElement.GetProperty("problems").EnumerateArray())
+        {
+            if (p.GetProperty("name").GetString() != name) continue;
+            double[] Read(string key) => [.. p.GetProperty(key).EnumerateArray().Select(e => e.GetDouble())];
+            return (p.GetProperty("t1").GetDouble(), Read("y0"), Read("y_ref"));
+        }
+        throw new ArgumentException($"no problem {name}");
+    }
+
+    private static readonly Dictionary<string, Rhs> Rhs = new()
+    {
+        ["rober"] = (t, y, d) =>
+        {
+            d[0] = -0.04 * y[0] + 1e4 * y[1] * y[2];
+            d[2] = 3e7 * y[1] * y[1];
+            d[1] = -d[0] - d[2];
+        },
+        ["vdpolm"] = (t, y, d) =>
+        {
+            d[0] = y[1];
+            d[1] = 1000 * (1 - y[0] * y[0]) * y[1] - y[0];
+        },
+        ["stiff_linear4"] = (t, y, d) =>
+        {
+            double[,] a = { { -252525.25, 247524.75, 252474.75, -247475.25 }, { 247524.75, -252525.25, -247475.25, 252474.75 }, { 252474.75, -247475.25, -252525.25, 247524.75 }, { -247475.25, 252474.75, 247524.75, -252525.25 } };
+            for (int i = 0; i < 4; i++) d[i] = a[i, 0] * y[0] + a[i, 1] * y[1] + a[i, 2] * y[2] + a[i, 3] * y[3];
+        },
+        ["prothero_robinson"] = (t, y, d) => d[0] = -1e6 * (y[0] - Math.Sin(t)) + Math.Cos(t),
+    };
+
+    /// <summary>max_i |y_i − ref_i| / (atol + rtol·|ref_i|), the stiff problems' error measure.</summary>
+    private static double ToleranceUnits(ReadOnlySpan<double> y, double[] reference, double rtol, double atol)
+    {
+        double worst = 0;
+        for (int i = 0; i < reference.Length; i++) worst = Math.Max(worst, Math.Abs(y[i] - reference[i]) / (atol + rtol * Math.Abs(reference[i])));
+        return worst;
+    }
+
+    private static SolveOptions Options(double rtol) => new() { Stepper = new Rosenbrock23(), RelativeTolerance = rtol, AbsoluteTolerance = 1e-4 * rtol, MaxSteps = 200_000 };
+
+    [TestCase("rober")]
+    [TestCase("vdpolm")]
+    [TestCase("stiff_linear4")]
+    [TestCase("prothero_robinson")]
+    public void StiffReferenceProblems_AreSolvedInFewSteps_AndTheErrorFallsWithTheTolerance(string name)
+    {
+        var (t1, y0, reference) = Problem(name);
+        var f = new FuncDynamics<double>(y0.Length, Rhs[name]);
+        var errors = new List<double>();
+        foreach (double rtol in new[] { 1e-4, 1e-6 })
+        {
+            var sol = Ode.Solve(f, y0, SaveAt.End(0, t1), Options(rtol));
+            double units = ToleranceUnits(sol.States[^1], reference, rtol, 1e-4 * rtol);
+            double absolute = ToleranceUnits(sol.States[^1], reference, 0, 1);
+            errors.Add(absolute);
+            TestContext.Out.WriteLine($"{name} rtol {rtol:G}: {units:G3} tolerance units (max abs error {absolute:G3}), {sol.Stats.AcceptedSteps} steps, {sol.Stats.RejectedSteps} rejected, {sol.Stats.FunctionEvaluations} evaluations");
+            // A second-order method: bounded in tolerance units, and thousands of steps where an explicit method needs millions.
+            Assert.That(units, Is.LessThan(1000), $"{name} at rtol {rtol}");
+            Assert.That(sol.Stats.AcceptedSteps, Is.LessThan(50_000), $"{name} at rtol {rtol}");
+        }
+        Assert.That(errors[1], Is.LessThan(errors[0]), "the error falls as rtol falls");
+    }
+
+    [Test]
+    public void FixedSteps_ConvergeAtSecondOrder_OnANonAutonomousClosedForm()
+    {
+        // y' = −2(y − sin t) + cos t, y(0) = 0: y = sin t; the time derivative term matters (non-autonomous).
+        var f = new FuncDynamics<double>(1, (t, y, d) => d[0] = -2 * (y[0] - Math.Sin(t)) + Math.Cos(t));
+        double Error(double h) => Math.Abs(Ode.Solve(f, [0.0], SaveAt.End(0, 1), new SolveOptions { Stepper = new Rosenbrock23(), StepSize = new FixedStep(h) }).States[^1][0] - Math.Sin(1));
+        double e1 = Error(0.05), e2 = Error(0.025), e3 = Error(0.0125);
+        double order1 = Math.Log2(e1 / e2), order2 = Math.Log2(e2 / e3);
+        TestContext.Out.WriteLine($"errors {e1:G3} {e2:G3} {e3:G3}: observed orders {order1:F2} {order2:F2}");
+        Assert.That(order2, Is.EqualTo(2).Within(0.2));
+    }
+
+    [Test]
+    public void DenseOutput_IsTheMethodsContinuousExtension_AccurateInsideSteps_WithoutExtraSteps()
+    {
+        var f = new FuncDynamics<double>(1, (t, y, d) => d[0] = -1e6 * (y[0] - Math.Sin(t)) + Math.Cos(t));
+        double[] times = [.. Enumerable.Range(0, 41).Select(i => i * 0.25)];
+        var options = new SolveOptions { Stepper = new Rosenbrock23(), RelativeTolerance = 1e-5, AbsoluteTolerance = 1e-9 };
+        var sol = Ode.Solve(f, [0.0], SaveAt.Times(times), options);
+        var endOnly = Ode.Solve(f, [0.0], SaveAt.End(0, 10), options);
+        double worst = 0;
+        for (int i = 0; i < times.Length; i++) worst = Math.Max(worst, Math.Abs(sol.States[i][0] - Math.Sin(times[i])));
+        TestContext.Out.WriteLine($"worst interpolated error {worst:G3} over {times.Length} outputs, {sol.Stats.AcceptedSteps} steps");
+        Assert.That(sol.Stats.AcceptedSteps, Is.EqualTo(endOnly.Stats.AcceptedSteps), "outputs are interpolated, not stepped to");
+        Assert.That(worst, Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Float_SolvesRobertson()
+    {
+        var (t1, y0, reference) = Problem("rober");
+        var f = new FuncDynamics<float>(3, Rhs["rober"]);
+        var sol = Ode.Solve(f, y0.Select(v => (float)v).ToArray(), SaveAt.End(0, t1), new SolveOptions { Stepper = new Rosenbrock23(), RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-7 });
+        double[] y = [.. sol.Values[^3..].ToArray().Select(v => (double)v)];
+        double units = ToleranceUnits(y, reference, 1e-3, 1e-7);
+        TestContext.Out.WriteLine($"float Robertson: {units:G3} tolerance units, {sol.Stats.AcceptedSteps} steps");
+        Assert.That(units, Is.LessThan(10));
+    }
+
+    [Test]
+    public void ANonFiniteJacobian_RejectsUntilATypedFailure_NotAHang()
+    {
+        // f is NaN away from y = 1: every W is non-finite, every step rejected; the loop stops with a typed reason.
+        var f = new FuncDynamics<double>(1, (t, y, d) => d[0] = y[0] == 1 ? -1 : double.NaN);
+        var e = Assert.Throws<OdeSolverException>(() => Ode.Solve(f, [1.0], SaveAt.End(0, 1), new SolveOptions { Stepper = new Rosenbrock23(), MaxSteps = 1000 }));
+        TestContext.Out.WriteLine(e!.Message);
+        Assert.That(e.Reason, Is.AnyOf(SolveFailure.StepSizeUnderflow, SolveFailure.NonFiniteState, SolveFailure.MaxStepsReached));
+    }
+
+    [Test]
+    public void Adjoint_WithRosenbrockBothWays_MatchesBackpropThroughDormandPrince()
+    {
+        // The adjoint runs the same stepper on its augmented backward system (finite-difference Jacobian there too).
+        // Mild dynamics: the continuous adjoint reconstructs z backwards in time, which a stiff decay makes unstable
+        // whatever the method (measured with W11 = −500: dL/dW ~ 1e139), so a stiff problem's adjoint needs the
+        // forward solution kept or interpolated, not reconstructed.
+        (double[] GradY0, double[] GradTheta) Gradients(SolveOptions options, ISensitivity sensitivity)
+        {
+            var f = new ReversibleLinearDynamics([-3, 1, 0, -1], [1, 0.5]);
+            var tape = new Tape<double>();
+            var x = tape.Variable([1.0, 2.0], new Shape(1, 2));
+            var solve = OdeLayer.Solve(tape, f, x, SaveAt.Times(0, 0.3, 1), options, sensitivity);
+            tape.Backward(Ops.Sum(Ops.Square(solve.States)));
+            return (x.Gradient.ToArray(), f.Parameters.Gradients.ToArray());
+        }
+        var stiff = Gradients(new SolveOptions { Stepper = new Rosenbrock23(), RelativeTolerance = 1e-7, AbsoluteTolerance = 1e-10 }, new Adjoint());
+        var reference = Gradients(new SolveOptions { RelativeTolerance = 1e-11, AbsoluteTolerance = 1e-13, MaxSteps = 1_000_000 }, new Backprop());
+        TestContext.Out.WriteLine($"dL/dθ {string.Join(", ", stiff.GradTheta.Select(v => v.ToString("G6")))} vs {string.Join(", ", reference.GradTheta.Select(v => v.ToString("G6")))}");
+        Assert.That(GradientCheck.MaxRelativeToLargest(stiff.GradY0, reference.GradY0), Is.LessThan(1e-4));
+        Assert.That(GradientCheck.MaxRelativeToLargest(stiff.GradTheta, reference.GradTheta), Is.LessThan(1e-4));
+    }
+
+    [Test]
+    public void Backprop_RefusesIt_NamingTheMissingStepVjp()
+    {
+        var f = new ReversibleLinearDynamics([-500, 1, 0, -1], [1, 0.5]);
+        var tape = new Tape<double>();
+        var x = tape.Variable([1.0, 2.0], new Shape(1, 2));
+        var e = Assert.Throws<ArgumentException>(() => OdeLayer.Solve(tape, f, x, SaveAt.End(0, 1), new SolveOptions { Stepper = new Rosenbrock23() }, new Backprop()));
+        Assert.That(e!.Message, Does.Contain("IDifferentiableStepper"));
+    }
+
+    [Test]
+    public void DenseLu_SolvesAPivotingSystem_AndReportsASingularOne()
+    {
+        var lu = new DenseLu(3);
+        double[] a = [0, 2, 1, 1, 1, 1, 4, -1, 3];
+        a.CopyTo(lu.Matrix);
+        Assert.That(lu.Factor(), Is.True);
+        double[] x = [1, -2, 0.5];
+        double[] b = [a[0] * x[0] + a[1] * x[1] + a[2] * x[2], a[3] * x[0] + a[4] * x[1] + a[5] * x[2], a[6] * x[0] + a[7] * x[1] + a[8] * x[2]];
+        lu.Solve(b);
+        Assert.That(b, Is.EqualTo(x).Within(1e-14));
+        double[] singular = [1, 2, 3, 2, 4, 6, 1, 0, 1];
+        singular.CopyTo(lu.Matrix);
+        Assert.That(lu.Factor(), Is.False);
+    }
+}
