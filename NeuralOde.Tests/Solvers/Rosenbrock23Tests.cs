@@ -161,6 +161,18 @@ public class Rosenbrock23Tests
     }
 
     [Test]
+    public void StepsAfterTheFirst_AllocateNothing()
+    {
+        var (t1, y0, _) = Problem("rober");
+        var f = new FuncDynamics<double>(3, Rhs["rober"]);
+        var stepper = Ode.Steps(f, y0, 0, t1, Options(1e-6));
+        for (int i = 0; i < 20; i++) Assert.That(stepper.MoveNext(), Is.True);
+        long allocated = AllocationWindows.Quietest(() => { for (int i = 0; i < 50; i++) stepper.MoveNext(); }, windows: 4);
+        TestContext.Out.WriteLine($"{allocated} bytes over 50 steps at t = {stepper.Time:G4}");
+        Assert.That(allocated, Is.Zero);
+    }
+
+    [Test]
     public void DenseLu_SolvesAPivotingSystem_AndReportsASingularOne()
     {
         var lu = new DenseLu(3);
