@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -72,7 +73,8 @@ internal static class ElementwiseDriver
         where TOp : struct, IBinaryOperator<T>
     {
         int n = destination.Length;
-        if (a.Length < n || b.Length < n) ThrowHelper.LengthMismatch(nameof(a), Math.Min(a.Length, b.Length), n);
+        if (a.Length < n) ThrowTooShort(nameof(a), a.Length, n);
+        if (b.Length < n) ThrowTooShort(nameof(b), b.Length, n);
         ref T ar = ref MemoryMarshal.GetReference(a);
         ref T br = ref MemoryMarshal.GetReference(b);
         ref T d = ref MemoryMarshal.GetReference(destination);
@@ -110,4 +112,8 @@ internal static class ElementwiseDriver
             Unsafe.Add(ref d, i) = accumulate ? Unsafe.Add(ref d, i) + v : v;
         }
     }
+
+    [DoesNotReturn]
+    private static void ThrowTooShort(string name, int length, int needed) =>
+        throw new ArgumentException($"Span {name} has {length} elements, but the destination needs {needed}.", name);
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Text.Json;
+using NeuralOde.AutoDiff;
 using NeuralOde.AutoDiff.Nn;
 
 namespace NeuralOde.Benchmarks.PeerWorkloads;

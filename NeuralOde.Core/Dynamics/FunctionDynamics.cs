@@ -57,7 +57,7 @@ public sealed class FunctionDynamics<T> : IDynamics<T>
 
 /// <summary>
 /// Differentiable dynamics from a <see cref="TapeOdeFunction{T}"/> and the parameters it reads: usable with
-/// <see cref="OdeLayer"/>, every gradient strategy and <see cref="Sensitivity.GradientAudit"/>. Plain evaluations and
+/// <see cref="Sensitivity.OdeLayer"/>, every gradient strategy and <see cref="Sensitivity.GradientAudit"/>. Plain evaluations and
 /// vector–Jacobian products replay the function on a private tape reset per call (see <see cref="TapeDynamics{T}"/>),
 /// so after the first call neither allocates.
 /// </summary>

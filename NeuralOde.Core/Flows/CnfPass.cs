@@ -1,5 +1,6 @@
 using System.Numerics;
 using NeuralOde.AutoDiff;
+using NeuralOde.Core.Sensitivity;
 
 namespace NeuralOde.Core.Flows;
 

@@ -145,7 +145,7 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
     }
 
     /// <summary>The backward solves' options: the adjoint's settings over the forward's, with the block norm of [z, a, a_θ].</summary>
-    internal static SolveOptions BuildBackwardOptions(Adjoint settings, SolveOptions forward, int n, AutoDiff.Nn.ParameterSet<T> parameters)
+    internal static SolveOptions BuildBackwardOptions(Adjoint settings, SolveOptions forward, int n, AutoDiff.ParameterSet<T> parameters)
     {
         bool fixedStep = forward.StepSize is FixedStep;
         bool compatible = settings.TorchdiffeqCompatible;
@@ -187,7 +187,7 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
     /// z and a each take the forward norm's blocks (one block for RMS); a_θ is one block, or one per parameter tensor
     /// when torchdiffeq-compatible; a seminorm leaves a_θ out. A max-norm forward gives a max-norm backward.
     /// </summary>
-    private static ErrorNorm BackwardNorm(Adjoint settings, ErrorNorm forward, int n, AutoDiff.Nn.ParameterSet<T> parameters)
+    private static ErrorNorm BackwardNorm(Adjoint settings, ErrorNorm forward, int n, AutoDiff.ParameterSet<T> parameters)
     {
         if (forward.Kind == ErrorNormKind.Max)
         {

@@ -72,7 +72,7 @@ internal sealed class ReversibleCoupling<T> : IStepper<T>
         for (int i = 0; i < n; i++) yNew[i] = lambda * (y[i] - z[i]) + stepped[i];
         engine.Step(f, tNew, -step, yNew, default, stepped, error);
         for (int i = 0; i < n; i++) zNew[i] = yNew[i] + z[i] - stepped[i];
-        if (!error.IsEmpty && !Integrator<T>.AllFinite(y1)) error.Fill(T.NaN);
+        if (!error.IsEmpty && !FiniteState.All(y1)) error.Fill(T.NaN);
         return new StepOutcome((int)(engine.FunctionEvaluations - before), false, false);
     }
 

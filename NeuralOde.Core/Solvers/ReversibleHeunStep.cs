@@ -91,7 +91,7 @@ internal sealed class ReversibleHeunStep<T> : IStepper<T>
         f.Evaluate(ta, yHat, fHat);
         FunctionEvaluations++;
         TensorPrimitives.MultiplyAdd(fHat, -half, y, y);
-        return Integrator<T>.AllFinite(state);
+        return FiniteState.All(state);
     }
 
     public void Interpolate(ReadOnlySpan<T> y0, double h, double theta, Span<T> destination) =>

@@ -161,7 +161,7 @@ internal sealed class Integrator<T>
         haveInitialDerivative = false;
         stepper.InitializeState(f, t0, y0, y);
         // A state the stepper derived from y0 (with f, say) is checked once here, as each step's end is.
-        if (stateLength != n && !AllFinite(y)) return SolveFailure.NonFiniteState;
+        if (stateLength != n && !FiniteState.All(y)) return SolveFailure.NonFiniteState;
 
         bool probe = pi is not null && !(InitialStepOverride > 0 && double.IsFinite(InitialStepOverride)) && pi.InitialStep is null;
         if (stepper.TakesStartDerivative || probe)
@@ -173,7 +173,7 @@ internal sealed class Integrator<T>
             haveInitialDerivative = true;
             haveF0 = stepper.TakesStartDerivative;
             f0Source = StartDerivativeSource.SolveStart;
-            if (!AllFinite(fCur)) return SolveFailure.NonFiniteState;
+            if (!FiniteState.All(fCur)) return SolveFailure.NonFiniteState;
         }
 
         events.Reset(t, y.AsSpan(0, n));
@@ -284,13 +284,13 @@ internal sealed class Integrator<T>
             if (pi is null)
             {
                 accept = true;
-                if (!AllFinite(yNew)) return SolveFailure.NonFiniteState;
+                if (!FiniteState.All(yNew)) return SolveFailure.NonFiniteState;
             }
             else
             {
                 double ratio = norm.Compute<T>(err, y.AsSpan(0, n), solution, atol, rtol);
                 if (double.IsNaN(ratio)) ratio = double.PositiveInfinity;
-                lastNonFinite = double.IsInfinity(ratio) && !AllFinite(yNew);
+                lastNonFinite = double.IsInfinity(ratio) && !FiniteState.All(yNew);
                 accept = ratio <= 1;
                 if (!accept && Math.Abs(hTry) <= pi.DtMin)
                     return lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow;
@@ -485,14 +485,5 @@ internal sealed class Integrator<T>
         int i = 0;
         while (i < sorted.Length && direction * (sorted[i] - t) <= 0) i++;
         return i;
-    }
-
-    internal static bool AllFinite(ReadOnlySpan<T> values)
-    {
-        foreach (T v in values)
-        {
-            if (!T.IsFinite(v)) return false;
-        }
-        return true;
     }
 }

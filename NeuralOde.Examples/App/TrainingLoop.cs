@@ -9,8 +9,8 @@ internal readonly record struct IterationReport(double Loss, long ForwardEvaluat
 
 internal static class Evaluations
 {
-    /// <summary>NFE-B as the library defines it (<see cref="NeuralOde.Core.OdeSolveNode{T}.BackwardEvaluations"/>): evaluations of f in the backward pass, 0 for backprop.</summary>
-    public static long Backward<T>(NeuralOde.Core.OdeSolveNode<T> solve)
+    /// <summary>NFE-B as the library defines it (<see cref="NeuralOde.Core.Sensitivity.OdeSolveNode{T}.BackwardEvaluations"/>): evaluations of f in the backward pass, 0 for backprop.</summary>
+    public static long Backward<T>(NeuralOde.Core.Sensitivity.OdeSolveNode<T> solve)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => solve.BackwardEvaluations;
 
     /// <summary>NFE-F/NFE-B as every command prints them, e.g. "NFE-F/B 23/0".</summary>

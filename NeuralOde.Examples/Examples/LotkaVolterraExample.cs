@@ -3,6 +3,7 @@ using System.Globalization;
 using NeuralOde.AutoDiff;
 using NeuralOde.AutoDiff.Optim;
 using NeuralOde.AutoDiff.Nn;
+using NeuralOde.Core.Sensitivity;
 using NeuralOde.Core;
 using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Data;

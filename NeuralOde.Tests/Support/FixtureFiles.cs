@@ -1,3 +1,4 @@
+using NeuralOde.AutoDiff;
 using NeuralOde.AutoDiff.Nn;
 
 namespace NeuralOde.Tests.Support;

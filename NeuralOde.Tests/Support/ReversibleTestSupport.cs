@@ -1,5 +1,6 @@
 using NeuralOde.AutoDiff;
 using NeuralOde.AutoDiff.Nn;
+using NeuralOde.Core;
 using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Solvers;
 

@@ -2,9 +2,8 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using NeuralOde.AutoDiff;
 using NeuralOde.Core.Dynamics;
-using NeuralOde.Core.Sensitivity;
 
-namespace NeuralOde.Core;
+namespace NeuralOde.Core.Sensitivity;
 
 /// <summary>An ODE solve recorded on a tape as one node: its value is the states at the saved times, its backward a sensitivity.</summary>
 /// <remarks>

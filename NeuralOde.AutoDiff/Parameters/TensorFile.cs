@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text.Json;
 
-namespace NeuralOde.AutoDiff.Nn;
+namespace NeuralOde.AutoDiff;
 
 /// <summary>
 /// A JSON tensor file (the library's format for parameters, easy to write from a PyTorch state_dict): a top-level object whose <c>"arrays"</c> maps names to

@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Text.Json;
 
-namespace NeuralOde.AutoDiff.Nn;
+namespace NeuralOde.AutoDiff;
 
 /// <summary>
 /// Writes and reads a <see cref="ParameterSet{T}"/> as a JSON tensor file (names, shapes, dtypes and flat data, the

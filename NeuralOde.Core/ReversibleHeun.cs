@@ -3,8 +3,9 @@ using System.Numerics;
 using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Events;
 using NeuralOde.Core.StepSize;
+using NeuralOde.Core.Solvers;
 
-namespace NeuralOde.Core.Solvers;
+namespace NeuralOde.Core;
 
 /// <summary>
 /// The reversible Heun method (Kidger, Foster, Li, Lyons 2021, "Efficient and accurate gradients for neural SDEs",

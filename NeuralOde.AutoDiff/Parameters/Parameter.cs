@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace NeuralOde.AutoDiff.Nn;
+namespace NeuralOde.AutoDiff;
 
 /// <summary>A named view of one tensor inside a <see cref="ParameterSet{T}"/>'s flat value and gradient vectors.</summary>
 public sealed class Parameter<T>

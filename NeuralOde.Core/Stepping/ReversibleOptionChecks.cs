@@ -1,6 +1,6 @@
 using NeuralOde.Core.StepSize;
 
-namespace NeuralOde.Core.Solvers;
+namespace NeuralOde.Core;
 
 /// <summary>The options the reversible solvers refuse: they land on every saved time and keep no stages.</summary>
 internal static class ReversibleOptionChecks

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace NeuralOde.AutoDiff.Nn;
+namespace NeuralOde.AutoDiff;
 
 /// <summary>All of a model's parameters as one flat value vector and one flat gradient vector, with named views.</summary>
 /// <remarks>

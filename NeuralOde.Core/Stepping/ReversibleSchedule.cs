@@ -1,7 +1,7 @@
 using System.Globalization;
 using NeuralOde.Core.StepSize;
 
-namespace NeuralOde.Core.Solvers;
+namespace NeuralOde.Core;
 
 /// <summary>
 /// The fixed-step grid of a reversible solve: for each interval [t_k, t_{k+1}] between consecutive times, m_k steps at

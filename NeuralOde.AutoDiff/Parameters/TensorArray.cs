@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace NeuralOde.AutoDiff.Nn;
+namespace NeuralOde.AutoDiff;
 
 /// <summary>A named array read from a tensor file: its shape as written (any rank) and its flat row-major data.</summary>
 /// <typeparam name="T">The element type the data were converted to.</typeparam>
