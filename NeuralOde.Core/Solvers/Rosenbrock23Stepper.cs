@@ -12,16 +12,18 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>
 
     private readonly int n;
     private readonly DenseLu lu;
+    private readonly FiniteDifferenceJacobian<T> derivatives;
     private readonly double[] jacobian, rhs, timeDerivative;
-    private readonly T[] f0, f1, f2, k1, k2, k3, probe, fProbe;
+    private readonly T[] f0, f1, f2, k1, k2, k3, probe;
 
     public Rosenbrock23Stepper(int n)
     {
         this.n = n;
         lu = new DenseLu(n);
-        jacobian = new double[n * n];
+        derivatives = new FiniteDifferenceJacobian<T>(n);
+        jacobian = derivatives.Jacobian;
+        timeDerivative = derivatives.TimeDerivative;
         rhs = new double[n];
-        timeDerivative = new double[n];
         f0 = new T[n];
         f1 = new T[n];
         f2 = new T[n];
@@ -29,7 +31,6 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>
         k2 = new T[n];
         k3 = new T[n];
         probe = new T[n];
-        fProbe = new T[n];
     }
 
     public int Dimension => n;
@@ -67,7 +68,7 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>
             f.Evaluate(t, y0, f0);
             evaluations++;
         }
-        evaluations += Differentiate(f, t, h, y0);
+        evaluations += derivatives.Evaluate(f, t, h, y0, f0);
         JacobianEvaluations++;
 
         // W = I − h·d·J, factored; a singular or non-finite W rejects the step.
@@ -120,33 +121,6 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>
         T a = T.CreateTruncating(h * theta * (1 - theta) / (1 - 2 * D));
         T b = T.CreateTruncating(h * theta * (theta - 2 * D) / (1 - 2 * D));
         for (int i = 0; i < n; i++) destination[i] = y0[i] + a * k1[i] + b * k2[i];
-    }
-
-    /// <summary>J and T by forward differences from f0 (n + 1 evaluations).</summary>
-    private int Differentiate(IDynamics<T> f, double t, double h, ReadOnlySpan<T> y0)
-    {
-        // √ε of the state's type: the forward difference's truncation and rounding errors balance there.
-        double root = Math.Sqrt(typeof(T) == typeof(float) ? Math.Pow(2, -23) : Math.Pow(2, -52));
-        y0.CopyTo(probe);
-        for (int j = 0; j < n; j++)
-        {
-            T yj = y0[j];
-            // The component's own scale, or how far one step moves it, never 1 for a tiny component (Robertson's y2
-            // is 1e-5: a unit-scaled difference would step far outside its quadratic term's linear range).
-            double scale = Math.Max(Math.Abs(double.CreateTruncating(yj)), Math.Abs(h * double.CreateTruncating(f0[j])));
-            if (!(scale > 0) || !double.IsFinite(scale)) scale = 1;
-            T stepped = yj + T.CreateTruncating(root * scale);
-            double delta = double.CreateTruncating(stepped - yj);
-            probe[j] = stepped;
-            f.Evaluate(t, probe, fProbe);
-            probe[j] = yj;
-            for (int i = 0; i < n; i++) jacobian[i * n + j] = (double.CreateTruncating(fProbe[i]) - double.CreateTruncating(f0[i])) / delta;
-        }
-        double dt = root * Math.Max(Math.Max(Math.Abs(t), Math.Abs(h)), 1e-300);
-        dt = (t + dt) - t;
-        f.Evaluate(t + dt, y0, fProbe);
-        for (int i = 0; i < n; i++) timeDerivative[i] = (double.CreateTruncating(fProbe[i]) - double.CreateTruncating(f0[i])) / dt;
-        return n + 1;
     }
 
     private void Solve(Span<T> destination)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using NeuralOde.AutoDiff;
 using NeuralOde.Core;
 using NeuralOde.Core.Sensitivity;
@@ -12,47 +11,6 @@ namespace NeuralOde.Tests.Solvers;
 /// <summary>Rosenbrock 2(3) (Shampine–Reichelt) against closed forms and the stiff reference problems of Data/stiffproblems.json.</summary>
 public class Rosenbrock23Tests
 {
-    private static (double T1, double[] Y0, double[] Reference) Problem(string name)
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "stiffproblems.json")));
-        foreach (var p in doc.RootElement.GetProperty("problems").EnumerateArray())
-        {
-            if (p.GetProperty("name").GetString() != name) continue;
-            double[] Read(string key) => [.. p.GetProperty(key).EnumerateArray().Select(e => e.GetDouble())];
-            return (p.GetProperty("t1").GetDouble(), Read("y0"), Read("y_ref"));
-        }
-        throw new ArgumentException($"no problem {name}");
-    }
-
-    private static readonly Dictionary<string, Rhs> Rhs = new()
-    {
-        ["rober"] = (t, y, d) =>
-        {
-            d[0] = -0.04 * y[0] + 1e4 * y[1] * y[2];
-            d[2] = 3e7 * y[1] * y[1];
-            d[1] = -d[0] - d[2];
-        },
-        ["vdpolm"] = (t, y, d) =>
-        {
-            d[0] = y[1];
-            d[1] = 1000 * (1 - y[0] * y[0]) * y[1] - y[0];
-        },
-        ["stiff_linear4"] = (t, y, d) =>
-        {
-            double[,] a = { { -252525.25, 247524.75, 252474.75, -247475.25 }, { 247524.75, -252525.25, -247475.25, 252474.75 }, { 252474.75, -247475.25, -252525.25, 247524.75 }, { -247475.25, 252474.75, 247524.75, -252525.25 } };
-            for (int i = 0; i < 4; i++) d[i] = a[i, 0] * y[0] + a[i, 1] * y[1] + a[i, 2] * y[2] + a[i, 3] * y[3];
-        },
-        ["prothero_robinson"] = (t, y, d) => d[0] = -1e6 * (y[0] - Math.Sin(t)) + Math.Cos(t),
-    };
-
-    /// <summary>max_i |y_i − ref_i| / (atol + rtol·|ref_i|), the stiff problems' error measure.</summary>
-    private static double ToleranceUnits(ReadOnlySpan<double> y, double[] reference, double rtol, double atol)
-    {
-        double worst = 0;
-        for (int i = 0; i < reference.Length; i++) worst = Math.Max(worst, Math.Abs(y[i] - reference[i]) / (atol + rtol * Math.Abs(reference[i])));
-        return worst;
-    }
-
     private static SolveOptions Options(double rtol) => new() { Stepper = new Rosenbrock23(), RelativeTolerance = rtol, AbsoluteTolerance = 1e-4 * rtol, MaxSteps = 200_000 };
 
     [TestCase("rober")]
@@ -61,14 +19,14 @@ public class Rosenbrock23Tests
     [TestCase("prothero_robinson")]
     public void StiffReferenceProblems_AreSolvedInFewSteps_AndTheErrorFallsWithTheTolerance(string name)
     {
-        var (t1, y0, reference) = Problem(name);
-        var f = new FuncDynamics<double>(y0.Length, Rhs[name]);
+        var (t1, y0, reference) = StiffProblems.Problem(name);
+        var f = new FuncDynamics<double>(y0.Length, StiffProblems.Rhs[name]);
         var errors = new List<double>();
         foreach (double rtol in new[] { 1e-4, 1e-6 })
         {
             var sol = Ode.Solve(f, y0, SaveAt.End(0, t1), Options(rtol));
-            double units = ToleranceUnits(sol.States[^1], reference, rtol, 1e-4 * rtol);
-            double absolute = ToleranceUnits(sol.States[^1], reference, 0, 1);
+            double units = StiffProblems.ToleranceUnits(sol.States[^1], reference, rtol, 1e-4 * rtol);
+            double absolute = StiffProblems.ToleranceUnits(sol.States[^1], reference, 0, 1);
             errors.Add(absolute);
             TestContext.Out.WriteLine($"{name} rtol {rtol:G}: {units:G3} tolerance units (max abs error {absolute:G3}), {sol.Stats.AcceptedSteps} steps, {sol.Stats.RejectedSteps} rejected, {sol.Stats.FunctionEvaluations} evaluations");
             // A second-order method: bounded in tolerance units, and thousands of steps where an explicit method needs millions.
@@ -108,11 +66,11 @@ public class Rosenbrock23Tests
     [Test]
     public void Float_SolvesRobertson()
     {
-        var (t1, y0, reference) = Problem("rober");
-        var f = new FuncDynamics<float>(3, Rhs["rober"]);
+        var (t1, y0, reference) = StiffProblems.Problem("rober");
+        var f = new FuncDynamics<float>(3, StiffProblems.Rhs["rober"]);
         var sol = Ode.Solve(f, y0.Select(v => (float)v).ToArray(), SaveAt.End(0, t1), new SolveOptions { Stepper = new Rosenbrock23(), RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-7 });
         double[] y = [.. sol.Values[^3..].ToArray().Select(v => (double)v)];
-        double units = ToleranceUnits(y, reference, 1e-3, 1e-7);
+        double units = StiffProblems.ToleranceUnits(y, reference, 1e-3, 1e-7);
         TestContext.Out.WriteLine($"float Robertson: {units:G3} tolerance units, {sol.Stats.AcceptedSteps} steps");
         Assert.That(units, Is.LessThan(10));
     }
@@ -163,8 +121,8 @@ public class Rosenbrock23Tests
     [Test]
     public void StepsAfterTheFirst_AllocateNothing()
     {
-        var (t1, y0, _) = Problem("rober");
-        var f = new FuncDynamics<double>(3, Rhs["rober"]);
+        var (t1, y0, _) = StiffProblems.Problem("rober");
+        var f = new FuncDynamics<double>(3, StiffProblems.Rhs["rober"]);
         var stepper = Ode.Steps(f, y0, 0, t1, Options(1e-6));
         for (int i = 0; i < 20; i++) Assert.That(stepper.MoveNext(), Is.True);
         long allocated = AllocationWindows.Quietest(() => { for (int i = 0; i < 50; i++) stepper.MoveNext(); }, windows: 4);

@@ -1,0 +1,167 @@
+using System.Numerics;
+using NeuralOde.Core.Dynamics;
+
+namespace NeuralOde.Core.Solvers;
+
+/// <summary>The stepper of <see cref="Rosenbrock"/>: any <see cref="RosenbrockTableau"/>, one Jacobian and one LU per step.</summary>
+internal sealed class RosenbrockStepper<T> : IStepper<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly RosenbrockTableau tableau;
+    private readonly int n, stages;
+    private readonly DenseLu lu;
+    private readonly FiniteDifferenceJacobian<T> derivatives;
+    private readonly double[] rhs;
+    private readonly T[][] u;
+    private readonly T[] f0, stageState, stageDerivative, y1Copy;
+    private double stepSize;
+    private bool denseReady;
+    private readonly T[][] denseTerms;
+
+    public RosenbrockStepper(RosenbrockTableau tableau, int n)
+    {
+        this.tableau = tableau;
+        this.n = n;
+        stages = tableau.Stages;
+        lu = new DenseLu(n);
+        derivatives = new FiniteDifferenceJacobian<T>(n);
+        rhs = new double[n];
+        u = new T[stages][];
+        for (int i = 0; i < stages; i++) u[i] = new T[n];
+        f0 = new T[n];
+        stageState = new T[n];
+        stageDerivative = new T[n];
+        y1Copy = new T[n];
+        denseTerms = new T[tableau.DenseRows][];
+        for (int r = 0; r < denseTerms.Length; r++) denseTerms[r] = new T[n];
+    }
+
+    public int Dimension => n;
+
+    public int OutputDimension => n;
+
+    // The lower order of the embedded pair plus one.
+    public int ControllerOrder => Math.Min(tableau.Order, tableau.EmbeddedOrder) + 1;
+
+    public bool HasErrorEstimate => true;
+
+    public bool TakesStartDerivative => true;
+
+    public bool ProvidesEndDerivative => false;
+
+    public bool HasInterpolation => tableau.DenseOrder > 0;
+
+    public long FunctionEvaluations { get; set; }
+
+    /// <summary>Jacobian evaluations (each n + 1 evaluations of f, counted in <see cref="FunctionEvaluations"/> too).</summary>
+    public long JacobianEvaluations { get; private set; }
+
+    public ReadOnlySpan<T> StartDerivative => f0;
+
+    public ReadOnlySpan<T> EndDerivative => default;
+
+    public StepOutcome Step(IDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0In, Span<T> y1, Span<T> error)
+    {
+        double t = input.Time, h = input.StepSize;
+        int evaluations = 0;
+        bool supplied = !f0In.IsEmpty;
+        if (supplied) f0In.CopyTo(f0);
+        else
+        {
+            f.Evaluate(t, y0, f0);
+            evaluations++;
+        }
+        evaluations += derivatives.Evaluate(f, t, h, y0, f0);
+        JacobianEvaluations++;
+        denseReady = false;
+        stepSize = h;
+
+        // I − hγJ, factored once for every stage; a singular or non-finite matrix rejects the step.
+        double hg = h * tableau.Gamma;
+        double[] jacobian = derivatives.Jacobian, timeDerivative = derivatives.TimeDerivative;
+        Span<double> w = lu.Matrix;
+        for (int i = 0; i < n * n; i++) w[i] = -hg * jacobian[i];
+        for (int i = 0; i < n; i++) w[i * n + i] += 1;
+        if (!lu.Factor())
+        {
+            y0.CopyTo(y1);
+            error.Fill(T.NaN);
+            FunctionEvaluations += evaluations;
+            return new StepOutcome(evaluations, supplied, false);
+        }
+
+        ReadOnlySpan<double> c = tableau.C, d = tableau.D;
+        for (int s = 0; s < stages; s++)
+        {
+            ReadOnlySpan<T> fs = f0;
+            if (s > 0)
+            {
+                // Y_s = y0 + Σ_{j<s} a_sj u_j, then f(t + c_s h, Y_s).
+                y0.CopyTo(stageState);
+                ReadOnlySpan<double> a = tableau.A(s);
+                for (int j = 0; j < s; j++)
+                {
+                    if (a[j] == 0) continue;
+                    T aj = T.CreateTruncating(a[j]);
+                    T[] uj = u[j];
+                    for (int i = 0; i < n; i++) stageState[i] += aj * uj[i];
+                }
+                f.Evaluate(ExplicitRungeKutta<T>.StageTimeFor(t, h, c[s], false, input.EndStageBeforeStepEnd), stageState, stageDerivative);
+                evaluations++;
+                fs = stageDerivative;
+            }
+            // (I − hγJ)·u_s = hγ·(f_s + Σ_{j<s} (C_sj/h)·u_j + h·d_s·∂f/∂t)
+            double hd = h * d[s];
+            for (int i = 0; i < n; i++) rhs[i] = double.CreateTruncating(fs[i]) + hd * timeDerivative[i];
+            ReadOnlySpan<double> cs = tableau.CMatrix(s);
+            for (int j = 0; j < s; j++)
+            {
+                if (cs[j] == 0) continue;
+                double cj = cs[j] / h;
+                T[] uj = u[j];
+                for (int i = 0; i < n; i++) rhs[i] += cj * double.CreateTruncating(uj[i]);
+            }
+            lu.Solve(rhs);
+            T[] us = u[s];
+            for (int i = 0; i < n; i++) us[i] = T.CreateTruncating(hg * rhs[i]);
+        }
+        FunctionEvaluations += evaluations;
+
+        Combine(y0, tableau.M, y1);
+        if (!error.IsEmpty) Combine(default, tableau.MError, error);
+        y1.CopyTo(y1Copy);
+        return new StepOutcome(evaluations, supplied, false);
+    }
+
+    public void Interpolate(ReadOnlySpan<T> y0, double h, double theta, Span<T> destination)
+    {
+        // y(t0 + θh) = (1 − θ)·y0 + θ·(y1 + (1 − θ)·(K_1 + θ·(K_2 + θ·K_3 …))), K_r = Σ_j H_rj u_j of the last step.
+        if (!denseReady)
+        {
+            for (int r = 0; r < denseTerms.Length; r++) Combine(default, tableau.Dense(r), denseTerms[r]);
+            denseReady = true;
+        }
+        T th = T.CreateTruncating(theta), one = T.One;
+        int rows = denseTerms.Length;
+        for (int i = 0; i < n; i++)
+        {
+            T inner = denseTerms[rows - 1][i];
+            for (int r = rows - 2; r >= 0; r--) inner = denseTerms[r][i] + th * inner;
+            destination[i] = (one - th) * y0[i] + th * (y1Copy[i] + (one - th) * inner);
+        }
+    }
+
+    /// <summary>destination = start + Σ_j weights_j u_j (start empty: zero).</summary>
+    private void Combine(ReadOnlySpan<T> start, ReadOnlySpan<double> weights, Span<T> destination)
+    {
+        if (start.IsEmpty) destination[..n].Clear();
+        else start.CopyTo(destination);
+        for (int j = 0; j < stages; j++)
+        {
+            if (weights[j] == 0) continue;
+            T wj = T.CreateTruncating(weights[j]);
+            T[] uj = u[j];
+            for (int i = 0; i < n; i++) destination[i] += wj * uj[i];
+        }
+    }
+}
