@@ -6,7 +6,14 @@ namespace NeuralOde.Core;
 /// <param name="RejectedSteps">Rejected steps.</param>
 /// <param name="LastStepSize">The size of the last accepted step (signed with the direction of time).</param>
 /// <param name="InitialStepSize">The first step size tried (signed).</param>
-public readonly record struct SolveStats(long FunctionEvaluations, int AcceptedSteps, int RejectedSteps, double LastStepSize, double InitialStepSize);
+public readonly record struct SolveStats(long FunctionEvaluations, int AcceptedSteps, int RejectedSteps, double LastStepSize, double InitialStepSize)
+{
+    /// <summary>Evaluations of the Jacobian ∂f/∂y by a stiff stepper (0 for explicit methods); see <see cref="Solvers.IStepperStatistics"/>.</summary>
+    public long JacobianEvaluations { get; init; }
+
+    /// <summary>LU factorisations made by a stiff stepper (0 for explicit methods).</summary>
+    public long Factorizations { get; init; }
+}
 
 /// <summary>One accepted step: it started at <paramref name="Time"/> and had the signed size <paramref name="StepSize"/>.</summary>
 /// <param name="Time">The step's start time.</param>

@@ -4,7 +4,7 @@ using NeuralOde.Core.Dynamics;
 namespace NeuralOde.Core.Solvers;
 
 /// <summary>The stepper of <see cref="Rosenbrock23"/> (see there for the formulas).</summary>
-internal sealed class Rosenbrock23Stepper<T> : IStepper<T>
+internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static readonly double D = 1 / (2 + Math.Sqrt(2));
@@ -51,7 +51,9 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>
     public long FunctionEvaluations { get; set; }
 
     /// <summary>Jacobian evaluations (each n + 1 evaluations of f, counted in <see cref="FunctionEvaluations"/> too).</summary>
-    public long JacobianEvaluations { get; private set; }
+    public long JacobianEvaluations { get; set; }
+
+    public long Factorizations { get; set; }
 
     public ReadOnlySpan<T> StartDerivative => f0;
 
@@ -76,6 +78,7 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>
         Span<double> w = lu.Matrix;
         for (int i = 0; i < n * n; i++) w[i] = -hd * jacobian[i];
         for (int i = 0; i < n; i++) w[i * n + i] += 1;
+        Factorizations++;
         if (!lu.Factor())
         {
             Reject(y0, y1, error);

@@ -4,7 +4,7 @@ using NeuralOde.Core.Dynamics;
 namespace NeuralOde.Core.Solvers;
 
 /// <summary>The stepper of <see cref="Rosenbrock"/>: any <see cref="RosenbrockTableau"/>, one Jacobian and one LU per step.</summary>
-internal sealed class RosenbrockStepper<T> : IStepper<T>
+internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly RosenbrockTableau tableau;
@@ -54,7 +54,9 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>
     public long FunctionEvaluations { get; set; }
 
     /// <summary>Jacobian evaluations (each n + 1 evaluations of f, counted in <see cref="FunctionEvaluations"/> too).</summary>
-    public long JacobianEvaluations { get; private set; }
+    public long JacobianEvaluations { get; set; }
+
+    public long Factorizations { get; set; }
 
     public ReadOnlySpan<T> StartDerivative => f0;
 
@@ -82,6 +84,7 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>
         Span<double> w = lu.Matrix;
         for (int i = 0; i < n * n; i++) w[i] = -hg * jacobian[i];
         for (int i = 0; i < n; i++) w[i * n + i] += 1;
+        Factorizations++;
         if (!lu.Factor())
         {
             y0.CopyTo(y1);

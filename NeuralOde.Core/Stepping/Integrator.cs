@@ -27,6 +27,7 @@ internal sealed class Integrator<T>
     private readonly int n;
     private readonly int stateLength;
     private readonly IStepper<T> stepper;
+    private readonly IStepperStatistics? stepperStatistics;
     private readonly PiController? pi;
     private readonly double fixedStep;
     private readonly ErrorNorm norm;
@@ -49,6 +50,7 @@ internal sealed class Integrator<T>
         this.f = f;
         n = f.Dimension;
         this.stepper = stepper ?? UserStepper(options.Stepper, n) ?? new ExplicitRungeKutta<T>(options.Method, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
+        stepperStatistics = this.stepper as IStepperStatistics;
         if (this.stepper.OutputDimension != n)
             throw new ArgumentException($"The stepper's solution has {this.stepper.OutputDimension} elements but the dynamics' Dimension is {n}.", nameof(stepper));
         stateLength = this.stepper.Dimension;
@@ -125,7 +127,11 @@ internal sealed class Integrator<T>
     public AcceptedStep LastStep { get; private set; }
 
     /// <summary>The statistics so far.</summary>
-    public SolveStats Stats => new(stepper.FunctionEvaluations + loopEvaluations, accepted, rejected, lastAccepted, initialStep);
+    public SolveStats Stats => new(stepper.FunctionEvaluations + loopEvaluations, accepted, rejected, lastAccepted, initialStep)
+    {
+        JacobianEvaluations = stepperStatistics?.JacobianEvaluations ?? 0,
+        Factorizations = stepperStatistics?.Factorizations ?? 0,
+    };
 
     /// <summary>The number of attempted steps so far.</summary>
     public int AttemptedSteps => attempted;
@@ -156,6 +162,11 @@ internal sealed class Integrator<T>
         lastNonFinite = false;
         landedOnJump = false;
         stepper.FunctionEvaluations = 0;
+        if (stepperStatistics is not null)
+        {
+            stepperStatistics.JacobianEvaluations = 0;
+            stepperStatistics.Factorizations = 0;
+        }
         h = 0;
         haveF0 = false;
         haveInitialDerivative = false;

@@ -203,4 +203,20 @@ public class RosenbrockTests
         Assert.That(moved, Is.EqualTo(200), "every measured window took its 50 steps");
         Assert.That(allocated, Is.Zero);
     }
+
+    [TestCaseSource(nameof(Tableaus))]
+    public void Statistics_CountOneJacobianAndOneFactorisationPerAttemptedStep(RosenbrockTableau tableau)
+    {
+        var (t1, y0, _) = StiffProblems.Problem("rober");
+        var f = new FuncDynamics<double>(3, StiffProblems.Rhs["rober"]);
+        var stats = Ode.Solve(f, y0, SaveAt.End(0, t1), Adaptive(tableau, 1e-6)).Stats;
+        var explicitStats = Ode.Solve(f, y0, SaveAt.End(0, 1e-3), new SolveOptions()).Stats;
+        TestContext.Out.WriteLine($"{tableau.Name}: {stats}, {stats.JacobianEvaluations} Jacobians, {stats.Factorizations} LUs");
+        int attempted = stats.AcceptedSteps + stats.RejectedSteps;
+        Assert.That(stats.JacobianEvaluations, Is.EqualTo(attempted));
+        Assert.That(stats.Factorizations, Is.EqualTo(attempted));
+        // Each attempt: the stages after the first, and n + 1 evaluations for the Jacobian and ∂f/∂t.
+        Assert.That(stats.FunctionEvaluations, Is.GreaterThanOrEqualTo(attempted * (tableau.Stages - 1 + 4L)));
+        Assert.That((explicitStats.JacobianEvaluations, explicitStats.Factorizations), Is.EqualTo((0L, 0L)));
+    }
 }
