@@ -29,6 +29,21 @@ public sealed class OdeSolverException : Exception
         BackwardInterval = backwardInterval;
     }
 
+    /// <summary>The loop's failure, with the stiffness it detected on the way (the remedy for a MaxSteps failure on a stiff problem).</summary>
+    internal static OdeSolverException FromLoop(SolveFailure reason, double time, double stepSize, int stepCount, in SolveStats stats)
+    {
+        string message = reason.Describe(time, stepSize, stepCount);
+        if (reason == SolveFailure.MaxStepsReached && stats.StiffnessDetectedAt is double from)
+        {
+            message += $" The problem appears stiff from t = {from:R} on (the explicit method's steps were held at the edge of its stability region): a stiff method, SolveOptions.Stepper = new Rosenbrock(RosenbrockTableaus.Rodas5P), takes far fewer steps.";
+        }
+        return new OdeSolverException(reason, time, stepSize, stepCount, message);
+    }
+
+    /// <summary>The failure of a loop run.</summary>
+    internal static OdeSolverException FromRun(in RunResult result) =>
+        FromLoop(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps, result.Stats);
+
     /// <summary>Creates the exception with a message.</summary>
     public OdeSolverException() : this(SolveFailure.None, double.NaN, double.NaN, 0) { }
 

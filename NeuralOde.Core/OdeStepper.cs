@@ -62,7 +62,7 @@ public sealed class OdeStepper<T> : IEnumerable<StepRecord>, IEnumerator<StepRec
         }
         double tStart = integrator.Time;
         SolveFailure failure = integrator.Advance(out double tNew, out double h);
-        if (failure != SolveFailure.None) throw new OdeSolverException(failure, integrator.Time, h, integrator.AttemptedSteps);
+        if (failure != SolveFailure.None) throw OdeSolverException.FromLoop(failure, integrator.Time, h, integrator.AttemptedSteps, integrator.Stats);
         Current = new StepRecord(tStart, integrator.Stats.LastStepSize, tNew);
         pendingCommit = true;
         return true;

@@ -156,7 +156,7 @@ public sealed class ReversibleHeun<T>
         }
         RunResult result = integrator.Run(schedule.Times, firstSaved, y0, output, null, null);
         if (result.Failure != SolveFailure.None)
-            throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
+            throw OdeSolverException.FromRun(result);
         if (result.Stats.AcceptedSteps != schedule.TotalSteps)
             throw new InvalidOperationException($"The loop took {result.Stats.AcceptedSteps} fixed steps but the schedule has {schedule.TotalSteps}.");
         integrator.State.CopyTo(state);

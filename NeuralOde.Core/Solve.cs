@@ -85,7 +85,7 @@ public static class Ode
         double[] times = saveAt.TimesArray[saveAt.FirstSavedIndex..][..result.SavedCount];
         OdeSolverException? failure = result.Failure == SolveFailure.None
             ? null
-            : new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
+            : OdeSolverException.FromRun(result);
         return new OdeSolution<T>(times, values, n, result.Stats, steps, log, result.TerminatedByEvent, failure) { Dense = dense };
     }
 

@@ -13,6 +13,13 @@ public readonly record struct SolveStats(long FunctionEvaluations, int AcceptedS
 
     /// <summary>LU factorisations made by a stiff stepper (0 for explicit methods).</summary>
     public long Factorizations { get; init; }
+
+    /// <summary>
+    /// Where an explicit method found the problem stiff (15 accepted steps whose size was held at the edge of the
+    /// method's stability region, Hairer's test; see <see cref="Solvers.IStiffnessEstimate"/>), or null. A stiff method
+    /// such as <c>new Rosenbrock(RosenbrockTableaus.Rodas5P)</c> will take far fewer steps from there on.
+    /// </summary>
+    public double? StiffnessDetectedAt { get; init; }
 }
 
 /// <summary>One accepted step: it started at <paramref name="Time"/> and had the signed size <paramref name="StepSize"/>.</summary>

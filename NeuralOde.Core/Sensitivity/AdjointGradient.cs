@@ -66,7 +66,7 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
         var forwardIntegrator = forward.For(f, options);
         RunResult result = forwardIntegrator.Run(times, firstSaved, y0, output, null, null, dense);
         if (result.Failure != SolveFailure.None)
-            throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
+            throw OdeSolverException.FromRun(result);
         // f(t0, y0), for dL/dt0: the loop's own first evaluation.
         CopyInitialDerivative(forwardIntegrator, f, times[0], y0, initialDerivative);
 

@@ -80,7 +80,7 @@ internal sealed class ReversibleRungeKuttaGradient<T> : ISolveGradient<T>, IStep
         // The one step loop over the coupled state [y, z]: it lands on every saved time (the coupling cannot interpolate).
         RunResult result = integrator!.Run(times, firstSaved, y0, output, null, null);
         if (result.Failure != SolveFailure.None)
-            throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
+            throw OdeSolverException.FromRun(result);
         accepted = result.Stats.AcceptedSteps;
         if (schedule is not null && accepted != schedule.TotalSteps)
             throw new InvalidOperationException($"The loop took {accepted} fixed steps but the schedule has {schedule.TotalSteps}.");

@@ -85,7 +85,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
         integrator.LandOnSavedTimes = ownStepper is not null;
         if (firstSaved == 0) outputs.Add(new OutputInfo(-1, times[0], true));
         RunResult result = integrator.Run(times, firstSaved, y0, output, null, null);
-        if (result.Failure != SolveFailure.None) throw new OdeSolverException(result.Failure, result.FailureTime, result.FailureStep, result.AttemptedSteps);
+        if (result.Failure != SolveFailure.None) throw OdeSolverException.FromRun(result);
         // Kept for the time gradients; the buffer is reused across iterations.
         int saved = outputs.Count * n;
         if (outputValues.Length != saved) outputValues = new T[saved];

@@ -124,6 +124,43 @@ public sealed class ButcherTableau
     /// <summary>Whether the last stage is f(t1, y1) ("first same as last"): it is reused as the next step's first stage.</summary>
     public bool IsFsal { get; }
 
+    /// <summary>
+    /// How far the stability region reaches along the negative real axis: |R(−x)| ≤ 1 for 0 ≤ x ≤ this boundary, with
+    /// R(z) = 1 + Σ_k bᵀA^{k−1}𝟙·z^k the method's stability polynomial (about 3.3 for Dormand–Prince 5(4), 2.785 for
+    /// the classic RK4). A step size held near boundary/|λ| by the controller is the mark of a stiff problem.
+    /// </summary>
+    public double RealStabilityBoundary => realStabilityBoundary ??= ComputeRealStabilityBoundary();
+
+    private double? realStabilityBoundary;
+
+    private double ComputeRealStabilityBoundary()
+    {
+        int s = Stages;
+        var coefficients = new double[s + 1];
+        coefficients[0] = 1;
+        double[] v = [.. Enumerable.Repeat(1.0, s)];
+        for (int k = 1; k <= s; k++)
+        {
+            double bv = 0;
+            for (int i = 0; i < s; i++) bv += b[i] * v[i];
+            coefficients[k] = bv;
+            var next = new double[s];
+            for (int i = 0; i < s; i++)
+            {
+                for (int j = 0; j < i; j++) next[i] += a[i][j] * v[j];
+            }
+            v = next;
+        }
+        const double step = 1e-3;
+        for (double x = step; x < 1000; x += step)
+        {
+            double r = 0;
+            for (int k = s; k >= 0; k--) r = r * -x + coefficients[k];
+            if (Math.Abs(r) > 1 + 1e-12) return x - step;
+        }
+        return double.PositiveInfinity;
+    }
+
     /// <summary>Whether the method has its own continuous extension (otherwise dense output is cubic Hermite).</summary>
     public bool HasDenseOutput => dense is not null;
 

@@ -16,7 +16,7 @@ namespace NeuralOde.Core.Solvers;
 /// </para>
 /// <para>Buffers are allocated once, in the constructor: a step allocates nothing. An instance is not thread-safe.</para>
 /// </remarks>
-public sealed class ExplicitRungeKutta<T> : IStepper<T>
+public sealed class ExplicitRungeKutta<T> : IStepper<T>, IStiffnessEstimate
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[] stages;
@@ -41,10 +41,39 @@ public sealed class ExplicitRungeKutta<T> : IStepper<T>
         stageTimes = new double[s];
         coefficients = new T[s];
         denseWeights = new double[s];
+        canEstimateStiffness = tableau.IsFsal && s >= 3 && tableau.C[s - 2] == 1;
     }
 
     /// <summary>The method.</summary>
     public ButcherTableau Tableau { get; }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Hairer's test (Hairer, Nørsett and Wanner, Solving ODEs I, §IV.2 and their code DOPRI5): for a first-same-as-last
+    /// tableau whose last two stages both sit at t + h, ρ = ‖f(t + h, y1) − f(t + h, Y_{s−1})‖ / ‖y1 − Y_{s−1}‖ estimates
+    /// the dominant eigenvalue. Other tableaus give NaN.
+    /// </remarks>
+    public double StiffnessRatio
+    {
+        get
+        {
+            ButcherTableau tableau = Tableau;
+            int s = tableau.Stages;
+            if (!canEstimateStiffness || double.IsNaN(lastStepSize)) return double.NaN;
+            ReadOnlySpan<T> fEnd = Stage(s - 1), fPrevious = Stage(s - 2), yEnd = StageState(s - 1), yPrevious = StageState(s - 2);
+            double numerator = 0, denominator = 0;
+            for (int i = 0; i < fEnd.Length; i++)
+            {
+                double df = double.CreateTruncating(fEnd[i] - fPrevious[i]), dy = double.CreateTruncating(yEnd[i] - yPrevious[i]);
+                numerator += df * df;
+                denominator += dy * dy;
+            }
+            return denominator > 0 ? Math.Abs(lastStepSize) * Math.Sqrt(numerator / denominator) / tableau.RealStabilityBoundary : double.NaN;
+        }
+    }
+
+    private readonly bool canEstimateStiffness;
+    private double lastStepSize = double.NaN;
 
     /// <summary>The state length.</summary>
     public int Dimension { get; }
@@ -168,6 +197,7 @@ public sealed class ExplicitRungeKutta<T> : IStepper<T>
             yError.Clear();
             Combine(yError, s, yError);
         }
+        lastStepSize = h;
         return new StepOutcome((int)(FunctionEvaluations - evaluationsBefore), f0.Length == n, tableau.IsFsal);
     }
 

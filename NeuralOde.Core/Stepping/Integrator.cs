@@ -28,6 +28,7 @@ internal sealed class Integrator<T>
     private readonly int stateLength;
     private readonly IStepper<T> stepper;
     private readonly IStepperStatistics? stepperStatistics;
+    private readonly IStiffnessEstimate? stiffnessEstimate;
     private readonly PiController? pi;
     private readonly double fixedStep;
     private readonly ErrorNorm norm;
@@ -51,6 +52,7 @@ internal sealed class Integrator<T>
         n = f.Dimension;
         this.stepper = stepper ?? UserStepper(options.Stepper, n) ?? new ExplicitRungeKutta<T>(options.Method, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
         stepperStatistics = this.stepper as IStepperStatistics;
+        stiffnessEstimate = this.stepper as IStiffnessEstimate;
         if (this.stepper.OutputDimension != n)
             throw new ArgumentException($"The stepper's solution has {this.stepper.OutputDimension} elements but the dynamics' Dimension is {n}.", nameof(stepper));
         stateLength = this.stepper.Dimension;
@@ -131,7 +133,28 @@ internal sealed class Integrator<T>
     {
         JacobianEvaluations = stepperStatistics?.JacobianEvaluations ?? 0,
         Factorizations = stepperStatistics?.Factorizations ?? 0,
+        StiffnessDetectedAt = stiffFrom,
     };
+
+    // Hairer's stiffness counters (DOPRI5): 15 stability-limited accepted steps with no run of 6 others between them.
+    private int stiffRun, nonStiffRun;
+    private double? stiffFrom;
+
+    private void NoteStiffness(double time)
+    {
+        if (stiffnessEstimate is null || stiffFrom is not null) return;
+        double ratio = stiffnessEstimate.StiffnessRatio;
+        if (double.IsNaN(ratio)) return;
+        if (ratio > 0.98)
+        {
+            nonStiffRun = 0;
+            if (++stiffRun == 15) stiffFrom = time;
+        }
+        else if (++nonStiffRun == 6)
+        {
+            stiffRun = 0;
+        }
+    }
 
     /// <summary>The number of attempted steps so far.</summary>
     public int AttemptedSteps => attempted;
@@ -162,6 +185,8 @@ internal sealed class Integrator<T>
         lastNonFinite = false;
         landedOnJump = false;
         stepper.FunctionEvaluations = 0;
+        stiffRun = nonStiffRun = 0;
+        stiffFrom = null;
         if (stepperStatistics is not null)
         {
             stepperStatistics.JacobianEvaluations = 0;
@@ -321,6 +346,7 @@ internal sealed class Integrator<T>
             accepted++;
             lastAccepted = hTry;
             tNew = plannedEnd;
+            NoteStiffness(tNew);
             if (pi is null)
             {
                 gridIndex++;
