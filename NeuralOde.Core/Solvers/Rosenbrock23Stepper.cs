@@ -11,20 +11,17 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics
     private static readonly double E32 = 6 + Math.Sqrt(2);
 
     private readonly int n;
-    private readonly DenseLu lu;
-    private readonly FiniteDifferenceJacobian<T> derivatives;
-    private readonly double[] jacobian, rhs, timeDerivative;
+    private readonly LinearlyImplicitSystem<T> system;
+    private readonly double[] rhs, timeDerivative;
     private readonly T[] f0, f1, f2, k1, k2, k3, probe;
 
     public Rosenbrock23Stepper(int n)
     {
         this.n = n;
-        lu = new DenseLu(n);
-        derivatives = new FiniteDifferenceJacobian<T>(n);
-        jacobian = derivatives.Jacobian;
-        timeDerivative = derivatives.TimeDerivative;
+        system = new LinearlyImplicitSystem<T>(n);
+        timeDerivative = system.TimeDerivative;
         rhs = new double[n];
-        f0 = new T[n];
+        f0 = system.F0;
         f1 = new T[n];
         f2 = new T[n];
         k1 = new T[n];
@@ -51,9 +48,9 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics
     public long FunctionEvaluations { get; set; }
 
     /// <summary>Jacobian evaluations (each n + 1 evaluations of f, counted in <see cref="FunctionEvaluations"/> too).</summary>
-    public long JacobianEvaluations { get; set; }
+    public long JacobianEvaluations { get => system.JacobianEvaluations; set => system.JacobianEvaluations = value; }
 
-    public long Factorizations { get; set; }
+    public long Factorizations { get => system.Factorizations; set => system.Factorizations = value; }
 
     public ReadOnlySpan<T> StartDerivative => f0;
 
@@ -62,24 +59,11 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics
     public StepOutcome Step(IDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0In, Span<T> y1, Span<T> error)
     {
         double t = input.Time, h = input.StepSize, t1 = input.EndTime;
-        int evaluations = 0;
         bool supplied = !f0In.IsEmpty;
-        if (supplied) f0In.CopyTo(f0);
-        else
-        {
-            f.Evaluate(t, y0, f0);
-            evaluations++;
-        }
-        evaluations += derivatives.Evaluate(f, t, h, y0, f0);
-        JacobianEvaluations++;
-
         // W = I − h·d·J, factored; a singular or non-finite W rejects the step.
+        int evaluations = system.Prepare(f, t, h, D, y0, f0In, out bool factored);
         double hd = h * D;
-        Span<double> w = lu.Matrix;
-        for (int i = 0; i < n * n; i++) w[i] = -hd * jacobian[i];
-        for (int i = 0; i < n; i++) w[i * n + i] += 1;
-        Factorizations++;
-        if (!lu.Factor())
+        if (!factored)
         {
             Reject(y0, y1, error);
             FunctionEvaluations += evaluations;
@@ -128,7 +112,7 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics
 
     private void Solve(Span<T> destination)
     {
-        lu.Solve(rhs);
+        system.Solve(rhs);
         for (int i = 0; i < n; i++) destination[i] = T.CreateTruncating(rhs[i]);
     }
 

@@ -9,12 +9,10 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics
 {
     private readonly RosenbrockTableau tableau;
     private readonly int n, stages;
-    private readonly DenseLu lu;
-    private readonly FiniteDifferenceJacobian<T> derivatives;
+    private readonly LinearlyImplicitSystem<T> system;
     private readonly double[] rhs;
     private readonly T[][] u;
     private readonly T[] f0, stageState, stageDerivative, y1Copy;
-    private double stepSize;
     private bool denseReady;
     private readonly T[][] denseTerms;
 
@@ -23,12 +21,11 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics
         this.tableau = tableau;
         this.n = n;
         stages = tableau.Stages;
-        lu = new DenseLu(n);
-        derivatives = new FiniteDifferenceJacobian<T>(n);
+        system = new LinearlyImplicitSystem<T>(n);
         rhs = new double[n];
         u = new T[stages][];
         for (int i = 0; i < stages; i++) u[i] = new T[n];
-        f0 = new T[n];
+        f0 = system.F0;
         stageState = new T[n];
         stageDerivative = new T[n];
         y1Copy = new T[n];
@@ -54,9 +51,9 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics
     public long FunctionEvaluations { get; set; }
 
     /// <summary>Jacobian evaluations (each n + 1 evaluations of f, counted in <see cref="FunctionEvaluations"/> too).</summary>
-    public long JacobianEvaluations { get; set; }
+    public long JacobianEvaluations { get => system.JacobianEvaluations; set => system.JacobianEvaluations = value; }
 
-    public long Factorizations { get; set; }
+    public long Factorizations { get => system.Factorizations; set => system.Factorizations = value; }
 
     public ReadOnlySpan<T> StartDerivative => f0;
 
@@ -65,27 +62,13 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics
     public StepOutcome Step(IDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0In, Span<T> y1, Span<T> error)
     {
         double t = input.Time, h = input.StepSize;
-        int evaluations = 0;
         bool supplied = !f0In.IsEmpty;
-        if (supplied) f0In.CopyTo(f0);
-        else
-        {
-            f.Evaluate(t, y0, f0);
-            evaluations++;
-        }
-        evaluations += derivatives.Evaluate(f, t, h, y0, f0);
-        JacobianEvaluations++;
         denseReady = false;
-        stepSize = h;
-
         // I − hγJ, factored once for every stage; a singular or non-finite matrix rejects the step.
+        int evaluations = system.Prepare(f, t, h, tableau.Gamma, y0, f0In, out bool factored);
         double hg = h * tableau.Gamma;
-        double[] jacobian = derivatives.Jacobian, timeDerivative = derivatives.TimeDerivative;
-        Span<double> w = lu.Matrix;
-        for (int i = 0; i < n * n; i++) w[i] = -hg * jacobian[i];
-        for (int i = 0; i < n; i++) w[i * n + i] += 1;
-        Factorizations++;
-        if (!lu.Factor())
+        double[] timeDerivative = system.TimeDerivative;
+        if (!factored)
         {
             y0.CopyTo(y1);
             error.Fill(T.NaN);
@@ -124,7 +107,7 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics
                 T[] uj = u[j];
                 for (int i = 0; i < n; i++) rhs[i] += cj * double.CreateTruncating(uj[i]);
             }
-            lu.Solve(rhs);
+            system.Solve(rhs);
             T[] us = u[s];
             for (int i = 0; i < n; i++) us[i] = T.CreateTruncating(hg * rhs[i]);
         }

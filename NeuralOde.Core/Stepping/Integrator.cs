@@ -137,12 +137,16 @@ internal sealed class Integrator<T>
     };
 
     // Hairer's stiffness counters (DOPRI5): 15 stability-limited accepted steps with no run of 6 others between them.
+    // As in DOPRI5 the test runs every StiffnessCheckInterval accepted steps until one is stability-limited, then on
+    // every step: its cost stays out of small, overhead-bound solves.
+    private const int StiffnessCheckInterval = 50;
     private int stiffRun, nonStiffRun;
     private double? stiffFrom;
 
     private void NoteStiffness(double time)
     {
         if (stiffnessEstimate is null || stiffFrom is not null) return;
+        if (stiffRun == 0 && accepted % StiffnessCheckInterval != 0) return;
         double ratio = stiffnessEstimate.StiffnessRatio;
         if (double.IsNaN(ratio)) return;
         if (ratio > 0.98)

@@ -39,7 +39,7 @@ public class StiffnessDetectionTests
 
         var sol = Ode.Solve(f, y0, SaveAt.End(0, 1), new SolveOptions { MaxSteps = 100_000 });
         TestContext.Out.WriteLine($"Robertson on [0, 1] with Dormand–Prince: {sol.Stats.AcceptedSteps} steps, stiff from t = {sol.Stats.StiffnessDetectedAt:G4}");
-        Assert.That(sol.Stats.StiffnessDetectedAt, Is.Not.Null.And.LessThan(0.1));
+        Assert.That(sol.Stats.StiffnessDetectedAt, Is.Not.Null.And.LessThan(0.5));
     }
 
     [Test]
