@@ -42,6 +42,8 @@ public sealed class ExplicitRungeKutta<T> : IStepper<T>, IStiffnessEstimate
         coefficients = new T[s];
         denseWeights = new double[s];
         canEstimateStiffness = tableau.IsFsal && s >= 3 && tableau.C[s - 2] == 1;
+        // Computed here, once, so that no step allocates it later.
+        stabilityBoundary = canEstimateStiffness ? tableau.RealStabilityBoundary : double.NaN;
     }
 
     /// <summary>The method.</summary>
@@ -68,11 +70,12 @@ public sealed class ExplicitRungeKutta<T> : IStepper<T>, IStiffnessEstimate
                 numerator += df * df;
                 denominator += dy * dy;
             }
-            return denominator > 0 ? Math.Abs(lastStepSize) * Math.Sqrt(numerator / denominator) / tableau.RealStabilityBoundary : double.NaN;
+            return denominator > 0 ? Math.Abs(lastStepSize) * Math.Sqrt(numerator / denominator) / stabilityBoundary : double.NaN;
         }
     }
 
     private readonly bool canEstimateStiffness;
+    private readonly double stabilityBoundary;
     private double lastStepSize = double.NaN;
 
     /// <summary>The state length.</summary>
