@@ -83,15 +83,7 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics
             if (s > 0)
             {
                 // Y_s = y0 + Σ_{j<s} a_sj u_j, then f(t + c_s h, Y_s).
-                y0.CopyTo(stageState);
-                ReadOnlySpan<double> a = tableau.A(s);
-                for (int j = 0; j < s; j++)
-                {
-                    if (a[j] == 0) continue;
-                    T aj = T.CreateTruncating(a[j]);
-                    T[] uj = u[j];
-                    for (int i = 0; i < n; i++) stageState[i] += aj * uj[i];
-                }
+                Combine(y0, tableau.A(s), stageState);
                 f.Evaluate(ExplicitRungeKutta<T>.StageTimeFor(t, h, c[s], false, input.EndStageBeforeStepEnd), stageState, stageDerivative);
                 evaluations++;
                 fs = stageDerivative;
@@ -137,12 +129,12 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics
         }
     }
 
-    /// <summary>destination = start + Σ_j weights_j u_j (start empty: zero).</summary>
+    /// <summary>destination = start + Σ_j weights_j u_j over the given weights (start empty: zero).</summary>
     private void Combine(ReadOnlySpan<T> start, ReadOnlySpan<double> weights, Span<T> destination)
     {
         if (start.IsEmpty) destination[..n].Clear();
         else start.CopyTo(destination);
-        for (int j = 0; j < stages; j++)
+        for (int j = 0; j < weights.Length; j++)
         {
             if (weights[j] == 0) continue;
             T wj = T.CreateTruncating(weights[j]);
