@@ -56,6 +56,12 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics
 
     public ReadOnlySpan<T> EndDerivative => f2;
 
+    public void InitializeState(IDynamics<T> f, double t0, ReadOnlySpan<T> y0, Span<T> state)
+    {
+        system.Invalidate();
+        y0.CopyTo(state);
+    }
+
     public StepOutcome Step(IDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0In, Span<T> y1, Span<T> error)
     {
         double t = input.Time, h = input.StepSize, t1 = input.EndTime;
