@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using NeuralOde.Core.Solvers;
+using NeuralOde.Tests.Support;
 
 namespace NeuralOde.Tests.Solvers;
 
@@ -12,76 +13,16 @@ public class TableauConsistencyTests
 
     public static IEnumerable<ButcherTableau> DenseTableaus => Tableaus.All.Where(t => t.HasDenseOutput);
 
-    /// <summary>A rooted tree as its children's indices into <see cref="Trees"/> (sorted).</summary>
-    private sealed record Tree(int Order, int[] Children);
-
-    private static readonly List<Tree> Trees = BuildTrees(8);
-
-    private static List<Tree> BuildTrees(int maxOrder)
-    {
-        var trees = new List<Tree> { new(1, []) };
-        for (int order = 2; order <= maxOrder; order++)
-        {
-            var children = new List<int>();
-            int existing = trees.Count;
-            void Choose(int start, int remaining)
-            {
-                if (remaining == 0)
-                {
-                    trees.Add(new Tree(order, [.. children]));
-                    return;
-                }
-                for (int i = start; i < existing; i++)
-                {
-                    if (trees[i].Order > remaining) continue;
-                    children.Add(i);
-                    Choose(i, remaining - trees[i].Order);
-                    children.RemoveAt(children.Count - 1);
-                }
-            }
-            Choose(0, order - 1);
-        }
-        return trees;
-    }
-
     [Test]
     public void TreeCounts_MatchTheKnownSequence()
     {
         int[] expected = [1, 1, 2, 4, 9, 20, 48, 115];
-        for (int p = 1; p <= 8; p++) Assert.That(Trees.Count(t => t.Order == p), Is.EqualTo(expected[p - 1]), $"order {p}");
+        for (int p = 1; p <= 8; p++) Assert.That(ButcherTrees.Count(p), Is.EqualTo(expected[p - 1]), $"order {p}");
     }
 
     /// <summary>Largest |Φ(t) − 1/γ(t)| over the trees of order <paramref name="order"/>, for weights <paramref name="b"/>.</summary>
-    private static double MaxDefect(ButcherTableau tableau, double[] b, int order)
-    {
-        int s = tableau.Stages;
-        var psi = new double[Trees.Count][];
-        var gamma = new double[Trees.Count];
-        double worst = 0;
-        for (int k = 0; k < Trees.Count && Trees[k].Order <= order; k++)
-        {
-            Tree tree = Trees[k];
-            var v = Enumerable.Repeat(1.0, s).ToArray();
-            gamma[k] = tree.Order;
-            foreach (int child in tree.Children)
-            {
-                gamma[k] *= gamma[child];
-                for (int i = 0; i < s; i++)
-                {
-                    double ai = 0;
-                    ReadOnlySpan<double> row = tableau.ARow(i);
-                    for (int j = 0; j < i; j++) ai += row[j] * psi[child][j];
-                    v[i] *= ai;
-                }
-            }
-            psi[k] = v;
-            if (tree.Order != order) continue;
-            double phi = 0;
-            for (int i = 0; i < s; i++) phi += b[i] * v[i];
-            worst = Math.Max(worst, Math.Abs(phi - 1 / gamma[k]));
-        }
-        return worst;
-    }
+    private static double MaxDefect(ButcherTableau tableau, double[] b, int order) =>
+        ButcherTrees.MaxDefect(tableau.Stages, (i, j) => j < i ? tableau.ARow(i)[j] : 0, b, order);
 
     [TestCaseSource(nameof(AllTableaus))]
     public void OrderConditions_HoldUpToTheOrder(ButcherTableau tableau)
