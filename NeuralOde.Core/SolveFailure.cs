@@ -21,6 +21,18 @@ public enum SolveFailure
     /// such a step is attempted.
     /// </summary>
     NonFiniteStepSize,
+
+    /// <summary>
+    /// An implicit method's Newton iteration diverged or did not converge, and the step could not be shrunk further
+    /// (or the step was fixed). Reported with the time and step of the last attempt.
+    /// </summary>
+    NewtonDidNotConverge,
+
+    /// <summary>
+    /// The iteration matrix I − hγJ of an implicit or Rosenbrock method was singular or not finite, and the step could
+    /// not be shrunk further (or the step was fixed).
+    /// </summary>
+    SingularMatrix,
 }
 
 /// <summary>The message and remedy of each <see cref="SolveFailure"/>.</summary>
@@ -39,6 +51,8 @@ public static class SolveFailureMessages
         SolveFailure.StepSizeUnderflow => $"The step size underflowed at t = {t:R}: h = {h:R} still failed the error test after {steps} steps; the solution may be singular there, or DtMin is too large.",
         SolveFailure.NonFiniteState => $"The dynamics returned a non-finite value (NaN or infinity) at t = {t:R} (h = {h:R}, after {steps} steps); check the dynamics near that time.",
         SolveFailure.NonFiniteStepSize => $"The step size became {h:R} at t = {t:R} after {steps} steps, so no step was taken: the error norm scaled by the tolerances overflowed (atol + rtol·|y| is too small for the state's magnitude); raise rtol or atol.",
+        SolveFailure.NewtonDidNotConverge => $"The implicit method's Newton iteration did not converge at t = {t:R} (h = {h:R}, after {steps} steps), even at the smallest step: the Jacobian may be badly approximated (supply a better-scaled state), or the dynamics are not smooth there.",
+        SolveFailure.SingularMatrix => $"The iteration matrix I − hγJ was singular or not finite at t = {t:R} (h = {h:R}, after {steps} steps): the Jacobian has a non-finite entry or the problem is singular there.",
         _ => $"Unknown failure {failure} at t = {t:R}.",
     };
 }

@@ -93,4 +93,24 @@ public readonly record struct StepInput(double Time, double StepSize, bool EndSt
 /// <param name="Evaluations">The evaluations of f the step made.</param>
 /// <param name="StartDerivativeSupplied">Whether the step used the f(t, y0) it was given instead of evaluating it.</param>
 /// <param name="EndDerivativeAvailable">Whether <see cref="IStepper{T}.EndDerivative"/> now holds f(t1, y1).</param>
-public readonly record struct StepOutcome(int Evaluations, bool StartDerivativeSupplied, bool EndDerivativeAvailable);
+public readonly record struct StepOutcome(int Evaluations, bool StartDerivativeSupplied, bool EndDerivativeAvailable)
+{
+    /// <summary>
+    /// Why the stepper rejected the step itself (its y1 and error estimate then mean nothing): the loop shrinks h, and
+    /// reports this reason if it cannot, or at once with a fixed step.
+    /// </summary>
+    public StepRejection Rejection { get; init; }
+}
+
+/// <summary>Why a stepper rejected its own step.</summary>
+public enum StepRejection
+{
+    /// <summary>The step was taken.</summary>
+    None,
+
+    /// <summary>An implicit stage's Newton iteration diverged or did not converge.</summary>
+    NewtonDidNotConverge,
+
+    /// <summary>The iteration matrix could not be factored (singular or not finite).</summary>
+    SingularMatrix,
+}

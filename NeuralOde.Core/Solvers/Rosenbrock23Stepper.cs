@@ -73,7 +73,7 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics
         {
             Reject(y0, y1, error);
             FunctionEvaluations += evaluations;
-            return new StepOutcome(evaluations, supplied, false);
+            return new StepOutcome(evaluations, supplied, false) { Rejection = StepRejection.SingularMatrix };
         }
 
         // k1 = W⁻¹(f0 + h·d·T)

@@ -79,7 +79,7 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics
             y0.CopyTo(y1);
             error.Fill(T.NaN);
             FunctionEvaluations += evaluations;
-            return new StepOutcome(evaluations, supplied, false);
+            return new StepOutcome(evaluations, supplied, false) { Rejection = StepRejection.SingularMatrix };
         }
 
         ReadOnlySpan<double> c = tableau.C, d = tableau.D;

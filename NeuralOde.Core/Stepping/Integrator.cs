@@ -50,7 +50,7 @@ internal sealed class Integrator<T>
     {
         this.f = f;
         n = f.Dimension;
-        this.stepper = stepper ?? UserStepper(options.Stepper, n) ?? new ExplicitRungeKutta<T>(options.Method, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
+        this.stepper = stepper ?? UserStepper(options.Stepper, options, n) ?? new ExplicitRungeKutta<T>(options.Method, n) { TorchdiffeqStageTimes = options.TorchdiffeqStageTimes };
         stepperStatistics = this.stepper as IStepperStatistics;
         stiffnessEstimate = this.stepper as IStiffnessEstimate;
         if (this.stepper.OutputDimension != n)
@@ -75,10 +75,10 @@ internal sealed class Integrator<T>
     }
 
     /// <summary>The stepper <paramref name="factory"/> makes for states of <paramref name="n"/> elements, checked; null without a factory.</summary>
-    private static IStepper<T>? UserStepper(IStepperFactory? factory, int n)
+    private static IStepper<T>? UserStepper(IStepperFactory? factory, SolveOptions options, int n)
     {
         if (factory is null) return null;
-        var made = factory.Create<T>(n) ?? throw new ArgumentException($"options.Stepper ({factory.GetType().Name}) returned no stepper for dimension {n}.", "options");
+        var made = factory.Create<T>(n, options) ?? throw new ArgumentException($"options.Stepper ({factory.GetType().Name}) returned no stepper for dimension {n}.", "options");
         if (made.Dimension != n || made.OutputDimension != n)
             throw new ArgumentException($"options.Stepper ({factory.GetType().Name}) made a stepper of Dimension {made.Dimension} and OutputDimension {made.OutputDimension} for dimension {n}: both must be {n}.", "options");
         return made;
@@ -96,6 +96,8 @@ internal sealed class Integrator<T>
     // Loop state of the current solve.
     private double t, tEnd, direction, h, previousRatio, initialStep, lastAccepted;
     private bool haveF0, lastNonFinite, landedOnJump, stopIsJump;
+    // The reason the stepper gave for rejecting the last attempt itself, reported if h cannot shrink further.
+    private SolveFailure stepperFailure;
     private StartDerivativeSource f0Source;
     private int attempted, accepted, rejected, nextStepTo, nextJump, nextLanding;
     private long loopEvaluations;
@@ -160,6 +162,10 @@ internal sealed class Integrator<T>
         }
     }
 
+    /// <summary>Why h could shrink no further: a non-finite state, the stepper's own reason, or the error test.</summary>
+    private SolveFailure Underflow() =>
+        lastNonFinite ? SolveFailure.NonFiniteState : stepperFailure != SolveFailure.None ? stepperFailure : SolveFailure.StepSizeUnderflow;
+
     /// <summary>The number of attempted steps so far.</summary>
     public int AttemptedSteps => attempted;
 
@@ -187,6 +193,7 @@ internal sealed class Integrator<T>
         initialStep = lastAccepted = 0;
         previousRatio = 1;
         lastNonFinite = false;
+        stepperFailure = SolveFailure.None;
         landedOnJump = false;
         stepper.FunctionEvaluations = 0;
         stiffRun = nonStiffRun = 0;
@@ -301,7 +308,7 @@ internal sealed class Integrator<T>
             }
             failureStep = hTry;
             if (!double.IsFinite(hTry)) return SolveFailure.NonFiniteStepSize;
-            if (t + hTry == t) return lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow;
+            if (t + hTry == t) return Underflow();
 
             // A step that lands on a jump evaluates its c = 1 stages just before the jump, on the left side of it.
             bool beforeJump = stopIsJump && landing;
@@ -309,6 +316,12 @@ internal sealed class Integrator<T>
             double plannedEnd = landing ? stop : pi is null ? gridEnd : t + hTry;
             StepOutcome outcome = stepper.Step(f, new StepInput(t, hTry, beforeJump, plannedEnd), y, haveF0 ? fCur : default, yNew, pi is null ? default : err);
             attempted++;
+            stepperFailure = outcome.Rejection switch
+            {
+                StepRejection.NewtonDidNotConverge => SolveFailure.NewtonDidNotConverge,
+                StepRejection.SingularMatrix => SolveFailure.SingularMatrix,
+                _ => SolveFailure.None,
+            };
             StartDerivativeSource source = outcome.StartDerivativeSupplied ? f0Source : StartDerivativeSource.EvaluatedInStep;
             if (!haveF0 && stepper.TakesStartDerivative)
             {
@@ -323,6 +336,8 @@ internal sealed class Integrator<T>
             ReadOnlySpan<T> solution = yNew.AsSpan(0, n);
             if (pi is null)
             {
+                // A fixed step cannot shrink: a step the stepper refused ends the solve with its reason.
+                if (stepperFailure != SolveFailure.None) return stepperFailure;
                 accept = true;
                 if (!FiniteState.All(yNew)) return SolveFailure.NonFiniteState;
             }
@@ -333,7 +348,7 @@ internal sealed class Integrator<T>
                 lastNonFinite = double.IsInfinity(ratio) && !FiniteState.All(yNew);
                 accept = ratio <= 1;
                 if (!accept && Math.Abs(hTry) <= pi.DtMin)
-                    return lastNonFinite ? SolveFailure.NonFiniteState : SolveFailure.StepSizeUnderflow;
+                    return Underflow();
                 hNext = hTry * pi.Factor(ratio, previousRatio, stepper.ControllerOrder, accept);
                 hNext = direction * Math.Clamp(Math.Abs(hNext), pi.DtMin, pi.DtMax);
                 if (accept) previousRatio = ratio;

@@ -82,7 +82,7 @@ public class Rosenbrock23Tests
         var f = new FuncDynamics<double>(1, (t, y, d) => d[0] = y[0] == 1 ? -1 : double.NaN);
         var e = Assert.Throws<OdeSolverException>(() => Ode.Solve(f, [1.0], SaveAt.End(0, 1), new SolveOptions { Stepper = new Rosenbrock23(), MaxSteps = 1000 }));
         TestContext.Out.WriteLine(e!.Message);
-        Assert.That(e.Reason, Is.AnyOf(SolveFailure.StepSizeUnderflow, SolveFailure.NonFiniteState, SolveFailure.MaxStepsReached));
+        Assert.That(e.Reason, Is.EqualTo(SolveFailure.SingularMatrix));
     }
 
     [Test]

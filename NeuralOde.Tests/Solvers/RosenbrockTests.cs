@@ -187,7 +187,11 @@ public class RosenbrockTests
         // f is NaN away from y = 1: every I − hγJ is non-finite, every step rejected; the loop stops with a typed reason.
         var f = new FuncDynamics<double>(1, (t, y, d) => d[0] = y[0] == 1 ? -1 : double.NaN);
         var e = Assert.Throws<OdeSolverException>(() => Ode.Solve(f, [1.0], SaveAt.End(0, 1), new SolveOptions { Stepper = new Rosenbrock(tableau), MaxSteps = 1000 }));
-        Assert.That(e!.Reason, Is.AnyOf(SolveFailure.StepSizeUnderflow, SolveFailure.NonFiniteState));
+        Assert.That(e!.Reason, Is.EqualTo(SolveFailure.SingularMatrix));
+        Assert.That(e.Message, Does.Contain("I − hγJ"));
+        // With a fixed step there is nothing to shrink: the first refused step ends the solve, never a silent y1 = y0.
+        var fixedStep = Assert.Throws<OdeSolverException>(() => Ode.Solve(f, [1.0], SaveAt.End(0, 1), Fixed(tableau, 0.1)));
+        Assert.That((fixedStep!.Reason, fixedStep.StepCount), Is.EqualTo((SolveFailure.SingularMatrix, 1)));
     }
 
     [TestCaseSource(nameof(Tableaus))]
