@@ -51,8 +51,8 @@ public static class SolveFailureMessages
         SolveFailure.StepSizeUnderflow => $"The step size underflowed at t = {t:R}: h = {h:R} still failed the error test after {steps} steps; the solution may be singular there, or DtMin is too large.",
         SolveFailure.NonFiniteState => $"The dynamics returned a non-finite value (NaN or infinity) at t = {t:R} (h = {h:R}, after {steps} steps); check the dynamics near that time.",
         SolveFailure.NonFiniteStepSize => $"The step size became {h:R} at t = {t:R} after {steps} steps, so no step was taken: the error norm scaled by the tolerances overflowed (atol + rtol·|y| is too small for the state's magnitude); raise rtol or atol.",
-        SolveFailure.NewtonDidNotConverge => $"The implicit method's Newton iteration did not converge at t = {t:R} (h = {h:R}, after {steps} steps), even at the smallest step: the Jacobian may be badly approximated (supply a better-scaled state), or the dynamics are not smooth there.",
-        SolveFailure.SingularMatrix => $"The iteration matrix I − hγJ was singular or not finite at t = {t:R} (h = {h:R}, after {steps} steps): the Jacobian has a non-finite entry or the problem is singular there.",
+        SolveFailure.NewtonDidNotConverge => $"The implicit method's Newton iteration did not converge at t = {t:R} (h = {h:R}, after {steps} steps) and the step could not be shrunk (a fixed step, or the smallest the controller allows): the Jacobian may be badly approximated (supply a better-scaled state), or the dynamics are not smooth there.",
+        SolveFailure.SingularMatrix => $"The iteration matrix I − hγJ was singular or not finite at t = {t:R} (h = {h:R}, after {steps} steps) and the step could not be shrunk: the Jacobian has a non-finite entry or the problem is singular there.",
         _ => $"Unknown failure {failure} at t = {t:R}.",
     };
 }

@@ -98,4 +98,8 @@ public sealed record SolveOptions
         StepPastEnd = true,
         TorchdiffeqStageTimes = true,
     };
+
+    /// <summary>The tolerances as a stepper sees them (<see cref="IStepperFactory.Create{T}(int, StepperTolerances)"/>).</summary>
+    internal StepperTolerances StepperTolerances() =>
+        new(AbsoluteTolerances is { } a ? [.. a] : [AbsoluteTolerance], RelativeTolerances is { } r ? [.. r] : [RelativeTolerance]);
 }

@@ -14,6 +14,9 @@ public readonly record struct SolveStats(long FunctionEvaluations, int AcceptedS
     /// <summary>LU factorisations made by a stiff stepper (0 for explicit methods).</summary>
     public long Factorizations { get; init; }
 
+    /// <summary>Newton iterations of an implicit stepper's stages (0 for explicit and Rosenbrock methods).</summary>
+    public long NewtonIterations { get; init; }
+
     /// <summary>
     /// Where an explicit method found the problem stiff (15 accepted steps whose size was held at the edge of the
     /// method's stability region, Hairer's test; see <see cref="Solvers.IStiffnessEstimate"/>), or null. A stiff method

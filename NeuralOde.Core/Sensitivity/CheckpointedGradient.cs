@@ -200,7 +200,7 @@ internal sealed class CheckpointedGradient<T> : StepwiseGradient<T>
     {
         if (Options.Stepper is { } factory)
         {
-            if (engine is null || !ReferenceEquals(engineFactory, factory) || engine.Dimension != n) engine = factory.Create<T>(n, Options);
+            if (engine is null || !ReferenceEquals(engineFactory, factory) || engine.Dimension != n) engine = factory.Create<T>(n, Options.StepperTolerances());
             engineFactory = factory;
             return;
         }

@@ -22,13 +22,13 @@ public interface IStepperFactory
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>
-    /// A new stepper for a solve with <paramref name="options"/>: an implicit method reads the tolerances here to stop
-    /// its Newton iteration at the accuracy the step-size controller asks for. By default the options are not needed.
+    /// A new stepper for a solve with these <paramref name="tolerances"/>: an implicit method stops its Newton iteration
+    /// at the accuracy the step-size controller asks for. By default the tolerances are not needed.
     /// </summary>
     /// <typeparam name="T">The element type.</typeparam>
     /// <param name="dimension">The state's length.</param>
-    /// <param name="options">The solve's options.</param>
+    /// <param name="tolerances">The solve's tolerances.</param>
     /// <returns>The stepper.</returns>
-    IStepper<T> Create<T>(int dimension, SolveOptions options)
+    IStepper<T> Create<T>(int dimension, StepperTolerances tolerances)
         where T : unmanaged, IFloatingPointIeee754<T> => Create<T>(dimension);
 }

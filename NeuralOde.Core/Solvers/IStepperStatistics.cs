@@ -12,4 +12,11 @@ public interface IStepperStatistics
 
     /// <summary>LU factorisations of an iteration matrix such as I − hγJ.</summary>
     long Factorizations { get; set; }
+
+    /// <summary>Newton iterations of implicit stages (0 for a linearly implicit method, which solves each stage once).</summary>
+    long NewtonIterations
+    {
+        get => 0;
+        set { }
+    }
 }

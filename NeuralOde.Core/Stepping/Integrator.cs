@@ -78,7 +78,7 @@ internal sealed class Integrator<T>
     private static IStepper<T>? UserStepper(IStepperFactory? factory, SolveOptions options, int n)
     {
         if (factory is null) return null;
-        var made = factory.Create<T>(n, options) ?? throw new ArgumentException($"options.Stepper ({factory.GetType().Name}) returned no stepper for dimension {n}.", "options");
+        var made = factory.Create<T>(n, options.StepperTolerances()) ?? throw new ArgumentException($"options.Stepper ({factory.GetType().Name}) returned no stepper for dimension {n}.", "options");
         if (made.Dimension != n || made.OutputDimension != n)
             throw new ArgumentException($"options.Stepper ({factory.GetType().Name}) made a stepper of Dimension {made.Dimension} and OutputDimension {made.OutputDimension} for dimension {n}: both must be {n}.", "options");
         return made;
@@ -135,6 +135,7 @@ internal sealed class Integrator<T>
     {
         JacobianEvaluations = stepperStatistics?.JacobianEvaluations ?? 0,
         Factorizations = stepperStatistics?.Factorizations ?? 0,
+        NewtonIterations = stepperStatistics?.NewtonIterations ?? 0,
         StiffnessDetectedAt = stiffFrom,
     };
 
@@ -202,6 +203,7 @@ internal sealed class Integrator<T>
         {
             stepperStatistics.JacobianEvaluations = 0;
             stepperStatistics.Factorizations = 0;
+            stepperStatistics.NewtonIterations = 0;
         }
         h = 0;
         haveF0 = false;
