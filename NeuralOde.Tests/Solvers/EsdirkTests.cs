@@ -1,0 +1,183 @@
+using System.Numerics;
+using NeuralOde.AutoDiff;
+using NeuralOde.Core;
+using NeuralOde.Core.Sensitivity;
+using NeuralOde.Core.Solvers;
+using NeuralOde.Core.StepSize;
+using NeuralOde.Tests.Support;
+
+namespace NeuralOde.Tests.Solvers;
+
+/// <summary>Kværnø's ESDIRK methods: their coefficients' algebra, observed orders, Newton's failures, and the stiff reference problems.</summary>
+public class EsdirkTests
+{
+    public static readonly EsdirkTableau[] Tableaus = [EsdirkTableaus.Kvaerno3, EsdirkTableaus.Kvaerno4, EsdirkTableaus.Kvaerno5];
+
+    public static readonly EsdirkTableau[] FourthOrderAndAbove = [EsdirkTableaus.Kvaerno4, EsdirkTableaus.Kvaerno5];
+
+    private static SolveOptions Adaptive(EsdirkTableau tableau, double rtol) =>
+        new() { Stepper = new Esdirk(tableau), RelativeTolerance = rtol, AbsoluteTolerance = 1e-4 * rtol, MaxSteps = 200_000 };
+
+    // With a fixed step the tolerances only stop Newton: tight, so the iteration error stays below the truncation error.
+    private static SolveOptions Fixed(EsdirkTableau tableau, double h) =>
+        new() { Stepper = new Esdirk(tableau), StepSize = new FixedStep(h), RelativeTolerance = 1e-10, AbsoluteTolerance = 1e-12 };
+
+    private static double A(EsdirkTableau t, int i, int j) => j < i ? t.A(i)[j] : j == i && i > 0 ? t.Gamma : 0;
+
+    [TestCaseSource(nameof(Tableaus))]
+    public void OrderConditions_HoldUpToTheOrder_ForTheSolutionAndTheEmbeddedOne(EsdirkTableau tableau)
+    {
+        int s = tableau.Stages;
+        double[] b = tableau.B.ToArray();
+        double[] bHat = [.. b.Zip(tableau.BError.ToArray(), (x, e) => x - e)];
+        for (int p = 1; p <= tableau.Order; p++)
+            Assert.That(ButcherTrees.MaxDefect(s, (i, j) => A(tableau, i, j), b, p), Is.LessThan(1e-10), $"{tableau}: order {p}");
+        Assert.That(ButcherTrees.MaxDefect(s, (i, j) => A(tableau, i, j), b, tableau.Order + 1), Is.GreaterThan(1e-8), $"{tableau} should not reach order {tableau.Order + 1}");
+        for (int p = 1; p <= tableau.EmbeddedOrder; p++)
+            Assert.That(ButcherTrees.MaxDefect(s, (i, j) => A(tableau, i, j), bHat, p), Is.LessThan(1e-10), $"{tableau}: embedded order {p}");
+    }
+
+    [TestCaseSource(nameof(Tableaus))]
+    public void Method_IsLStable(EsdirkTableau tableau)
+    {
+        // R(z) = 1 + z·bᵀ(I − zA)⁻¹𝟙; stiffly accurate, so R(∞) = 0; A-stable: |R(iy)| ≤ 1.
+        Complex R(Complex z)
+        {
+            int s = tableau.Stages;
+            var x = new Complex[s];
+            for (int i = 0; i < s; i++)
+            {
+                Complex sum = 1;
+                for (int j = 0; j < i; j++) sum += z * A(tableau, i, j) * x[j];
+                x[i] = sum / (1 - z * A(tableau, i, i));
+            }
+            Complex r = 1;
+            for (int i = 0; i < s; i++) r += z * tableau.B[i] * x[i];
+            return r;
+        }
+        Assert.That(R(-1e12).Magnitude, Is.LessThan(1e-9));
+        double worst = 0;
+        for (int k = 0; k <= 4000; k++) worst = Math.Max(worst, R(new Complex(0, Math.Pow(10, -3 + 9.0 * k / 4000))).Magnitude);
+        TestContext.Out.WriteLine($"{tableau}: max |R(iy)| = {worst:R}");
+        Assert.That(worst, Is.LessThanOrEqualTo(1 + 1e-12));
+    }
+
+    [TestCaseSource(nameof(Tableaus))]
+    public void FixedSteps_ConvergeAtTheMethodsOrder_OnANonlinearNonAutonomousClosedForm(EsdirkTableau tableau)
+    {
+        var f = new FuncDynamics<double>(1, (t, y, d) => d[0] = -(y[0] * y[0] - (2 + Math.Sin(t)) * (2 + Math.Sin(t))) + Math.Cos(t));
+        double Error(double h) => Math.Abs(Ode.Solve(f, [2.0], SaveAt.End(0, 4), Fixed(tableau, h)).States[^1][0] - (2 + Math.Sin(4)));
+        // From h = 0.2: at 0.4 Kvaerno 4's Newton on the frozen Jacobian does not converge in 10 iterations (measured).
+        double[] hs = [0.2, 0.1, 0.05, 0.025];
+        double[] errors = [.. hs.Select(Error)];
+        double[] orders = [.. Enumerable.Range(0, hs.Length - 1).Select(i => Math.Log2(errors[i] / errors[i + 1]))];
+        TestContext.Out.WriteLine($"{tableau}: errors {string.Join(" ", errors.Select(e => e.ToString("G3")))}, observed orders {string.Join(" ", orders.Select(o => o.ToString("F2")))}");
+        Assert.That(orders[^1], Is.GreaterThan(tableau.Order - 0.3));
+    }
+
+    [TestCaseSource(nameof(FourthOrderAndAbove))]
+    public void StiffReferenceProblems_ReachTheirReference_WithinAHundredToleranceUnits(EsdirkTableau tableau)
+    {
+        foreach (string name in new[] { "rober", "hires", "vdpolm", "stiff_linear4", "prothero_robinson" })
+        {
+            var (t1, y0, reference) = StiffProblems.Problem(name);
+            var f = new FuncDynamics<double>(y0.Length, StiffProblems.Rhs[name]);
+            var absolute = new List<double>();
+            foreach (double rtol in new[] { 1e-4, 1e-6, 1e-8 })
+            {
+                var sol = Ode.Solve(f, y0, SaveAt.End(0, t1), Adaptive(tableau, rtol));
+                double units = StiffProblems.ToleranceUnits(sol.States[^1], reference, rtol, 1e-4 * rtol);
+                absolute.Add(StiffProblems.ToleranceUnits(sol.States[^1], reference, 0, 1));
+                var st = sol.Stats;
+                TestContext.Out.WriteLine($"{tableau} {name} rtol {rtol:G}: {units:G3} tolerance units, {st.AcceptedSteps} steps, {st.RejectedSteps} rejected, {st.FunctionEvaluations} evaluations, {st.JacobianEvaluations} Jacobians, {st.Factorizations} LUs, {st.NewtonIterations} Newton iterations");
+                if (rtol <= 1e-6) Assert.That(units, Is.LessThan(Math.Max(100, 10 * StiffProblems.ScipyToleranceUnits(name, "Radau", rtol))), $"{tableau} {name} at rtol {rtol}");
+            }
+            Assert.That(absolute[2], Is.LessThan(absolute[0]), $"{tableau} {name}: the error falls as rtol falls");
+        }
+    }
+
+    [Test]
+    public void Kvaerno3_SolvesRobertson()
+    {
+        var (t1, y0, reference) = StiffProblems.Problem("rober");
+        var f = new FuncDynamics<double>(3, StiffProblems.Rhs["rober"]);
+        var sol = Ode.Solve(f, y0, SaveAt.End(0, t1), Adaptive(EsdirkTableaus.Kvaerno3, 1e-6));
+        double units = StiffProblems.ToleranceUnits(sol.States[^1], reference, 1e-6, 1e-10);
+        TestContext.Out.WriteLine($"Kvaerno 3(2) Robertson rtol 1e-6: {units:G3} tolerance units, {sol.Stats.AcceptedSteps} steps");
+        Assert.That(units, Is.LessThan(100));
+    }
+
+    [Test]
+    public void Newton_ThatCannotConverge_EndsInATypedFailure_NotAHang()
+    {
+        // f oscillates a million times per unit of y: the frozen Jacobian says nothing about it, Newton wanders.
+        var f = new FuncDynamics<double>(1, (t, y, d) => d[0] = -10 * y[0] + 1e3 * Math.Sin(1e6 * y[0]));
+        var e = Assert.Throws<OdeSolverException>(() => Ode.Solve(f, [1.0], SaveAt.End(0, 1), new SolveOptions { Stepper = new Esdirk(EsdirkTableaus.Kvaerno5), StepSize = new FixedStep(0.1) }));
+        TestContext.Out.WriteLine(e!.Message);
+        Assert.That((e.Reason, e.StepCount), Is.EqualTo((SolveFailure.NewtonDidNotConverge, 1)));
+        Assert.That(e.Message, Does.Contain("Newton"));
+    }
+
+    [Test]
+    public void ASingularMatrix_IsReportedAsSuch()
+    {
+        var f = new FuncDynamics<double>(1, (t, y, d) => d[0] = y[0] == 1 ? -1 : double.NaN);
+        var e = Assert.Throws<OdeSolverException>(() => Ode.Solve(f, [1.0], SaveAt.End(0, 1), new SolveOptions { Stepper = new Esdirk(EsdirkTableaus.Kvaerno4), MaxSteps = 1000 }));
+        Assert.That(e!.Reason, Is.EqualTo(SolveFailure.SingularMatrix));
+    }
+
+    [TestCaseSource(nameof(Tableaus))]
+    public void Float_SolvesRobertson(EsdirkTableau tableau)
+    {
+        var (t1, y0, reference) = StiffProblems.Problem("rober");
+        var f = new FuncDynamics<float>(3, StiffProblems.Rhs["rober"]);
+        var sol = Ode.Solve(f, y0.Select(v => (float)v).ToArray(), SaveAt.End(0, t1), new SolveOptions { Stepper = new Esdirk(tableau), RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-7 });
+        double[] y = [.. sol.Values[^3..].ToArray().Select(v => (double)v)];
+        double units = StiffProblems.ToleranceUnits(y, reference, 1e-3, 1e-7);
+        TestContext.Out.WriteLine($"{tableau} float Robertson: {units:G3} tolerance units, {sol.Stats.AcceptedSteps} steps");
+        // A float forward-difference Jacobian is good to √ε ≈ 3e-4 only: within the stiff problems' bar of 100 units.
+        Assert.That(units, Is.LessThan(100));
+    }
+
+    [TestCaseSource(nameof(Tableaus))]
+    public void StepsAfterTheFirst_AllocateNothing(EsdirkTableau tableau)
+    {
+        var (t1, y0, _) = StiffProblems.Problem("rober");
+        var f = new FuncDynamics<double>(3, StiffProblems.Rhs["rober"]);
+        var stepper = Ode.Steps(f, y0, 0, t1, Adaptive(tableau, 1e-10));
+        for (int i = 0; i < 20; i++) Assert.That(stepper.MoveNext(), Is.True);
+        int moved = 0;
+        long allocated = AllocationWindows.Quietest(() => { for (int i = 0; i < 50; i++) moved += stepper.MoveNext() ? 1 : 0; }, windows: 4);
+        Assert.That(moved, Is.EqualTo(200), "every measured window took its 50 steps");
+        Assert.That(allocated, Is.Zero);
+    }
+
+    [Test]
+    public void Adjoint_WithKvaerno5BothWays_MatchesBackpropThroughDormandPrince()
+    {
+        // The adjoint's backward solve makes its own stepper from the same factory, with the backward tolerances.
+        (double[] GradY0, double[] GradTheta) Gradients(SolveOptions options, ISensitivity sensitivity)
+        {
+            var f = new ReversibleLinearDynamics([-3, 1, 0, -1], [1, 0.5]);
+            var tape = new Tape<double>();
+            var x = tape.Variable([1.0, 2.0], new Shape(1, 2));
+            var solve = OdeLayer.Solve(tape, f, x, SaveAt.Times(0, 0.3, 1), options, sensitivity);
+            tape.Backward(Ops.Sum(Ops.Square(solve.States)));
+            return (x.Gradient.ToArray(), f.Parameters.Gradients.ToArray());
+        }
+        var stiff = Gradients(new SolveOptions { Stepper = new Esdirk(EsdirkTableaus.Kvaerno5), RelativeTolerance = 1e-8, AbsoluteTolerance = 1e-10 }, new Adjoint());
+        var reference = Gradients(new SolveOptions { RelativeTolerance = 1e-11, AbsoluteTolerance = 1e-13, MaxSteps = 1_000_000 }, new Backprop());
+        Assert.That(GradientCheck.MaxRelativeToLargest(stiff.GradY0, reference.GradY0), Is.LessThan(1e-5));
+        Assert.That(GradientCheck.MaxRelativeToLargest(stiff.GradTheta, reference.GradTheta), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Backprop_RefusesIt_NamingTheMissingStepVjp()
+    {
+        var f = new ReversibleLinearDynamics([-500, 1, 0, -1], [1, 0.5]);
+        var tape = new Tape<double>();
+        var x = tape.Variable([1.0, 2.0], new Shape(1, 2));
+        var e = Assert.Throws<ArgumentException>(() => OdeLayer.Solve(tape, f, x, SaveAt.End(0, 1), new SolveOptions { Stepper = new Esdirk(EsdirkTableaus.Kvaerno5) }, new Backprop()));
+        Assert.That(e!.Message, Does.Contain("IDifferentiableStepper"));
+    }
+}
