@@ -10,7 +10,7 @@ public interface IStepperStatistics
     /// <summary>Evaluations of ∂f/∂y (a finite-difference Jacobian's evaluations of f are counted as function evaluations too).</summary>
     long JacobianEvaluations { get; set; }
 
-    /// <summary>LU factorisations of an iteration matrix such as I − hγJ.</summary>
+    /// <summary>LU factorisations of an iteration matrix such as I − hγJ (a block-diagonal one, B blocks, counts once).</summary>
     long Factorizations { get; set; }
 
     /// <summary>Newton iterations of implicit stages (0 for a linearly implicit method, which solves each stage once).</summary>
