@@ -1,10 +1,15 @@
 using System.Text.Json;
+using NeuralOde.Core.Dynamics;
 
 namespace NeuralOde.Tests.Support;
 
-/// <summary>The stiff reference problems of Data/stiffproblems.json, their right-hand sides, and scipy's costs on them (Data/stiff-scipy-costs.json).</summary>
-internal static class StiffProblems
+/// <summary>
+/// The stiff reference problems of Data/stiffproblems.json, their right-hand sides, and scipy's costs on them
+/// (Data/stiff-scipy-costs.json). Shared by the tests and the work–precision benchmark (linked into NeuralOde.Benchmarks).
+/// </summary>
+internal static partial class StiffProblems
 {
+    /// <summary>The problem's end time, start state and reference solution at the end time.</summary>
     public static (double T1, double[] Y0, double[] Reference) Problem(string name)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "stiffproblems.json")));
@@ -29,7 +34,8 @@ internal static class StiffProblems
         throw new ArgumentException($"no problem {name}");
     }
 
-    public static readonly Dictionary<string, Rhs> Rhs = new()
+    /// <summary>The right-hand sides by problem name.</summary>
+    public static readonly Dictionary<string, OdeFunction<double>> Functions = new()
     {
         ["rober"] = (t, y, d) =>
         {
