@@ -81,7 +81,7 @@ internal sealed class EsdirkStepper<T> : IStepper<T>, IStepperStatistics
     {
         double t = input.Time, h = input.StepSize, hg = h * tableau.Gamma;
         bool supplied = !f0In.IsEmpty;
-        int evaluations = system.Prepare(f, t, h, tableau.Gamma, y0, f0In, out bool factored);
+        int evaluations = system.Prepare(f, t, h, tableau.Gamma, y0, f0In, timeDerivative: false, out bool factored);
         if (!factored) return Reject(y0, y1, error, evaluations, supplied, StepRejection.SingularMatrix);
         f0.CopyTo(k[0]);
         ReadOnlySpan<double> c = tableau.C;

@@ -43,7 +43,7 @@ internal sealed class FiniteDifferenceJacobian<T>
 
     /// <summary>
     /// Differentiates f at (t, y0), given f0 = f(t, y0) and the coming step h, writing ∂f/∂t to
-    /// <paramref name="timeDerivative"/>; returns the evaluations made (D + 1).
+    /// <paramref name="timeDerivative"/> unless it is empty; returns the evaluations made (D + 1, or D without ∂f/∂t).
     /// </summary>
     public int Evaluate(IDynamics<T> f, double t, double h, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0, Span<double> timeDerivative)
     {
@@ -74,6 +74,7 @@ internal sealed class FiniteDifferenceJacobian<T>
                     jacobian[block + i * d + j] = (double.CreateTruncating(fProbe[offset + i]) - double.CreateTruncating(f0[offset + i])) / delta;
             }
         }
+        if (timeDerivative.IsEmpty) return d;
         double dt = Root * Math.Max(Math.Max(Math.Abs(t), Math.Abs(h)), 1e-300);
         dt = (t + dt) - t;
         f.Evaluate(t + dt, y0, fProbe);

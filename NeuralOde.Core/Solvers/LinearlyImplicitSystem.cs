@@ -29,10 +29,10 @@ internal sealed class LinearlyImplicitSystem<T>
         preparedState = new T[n];
     }
 
-    /// <summary>f(t, y0) of the last <see cref="Prepare"/>.</summary>
+    /// <summary>f(t, y0) of the last preparation.</summary>
     public T[] F0 { get; }
 
-    /// <summary>∂f/∂t of the last <see cref="Prepare"/>.</summary>
+    /// <summary>∂f/∂t of the last preparation.</summary>
     public double[] TimeDerivative { get; }
 
     /// <summary>The diagonal blocks of the last factorisation: 1, or the dynamics' independent rows.</summary>
@@ -50,7 +50,11 @@ internal sealed class LinearlyImplicitSystem<T>
     /// false when I − hγJ is singular or not finite (the step is then rejected). A step retried from the same point
     /// after a rejection keeps f0, ∂f/∂y and ∂f/∂t and only refactors for the new h, as Hairer and Wanner's RODAS does.
     /// </summary>
-    public int Prepare(IDynamics<T> f, double t, double h, double gamma, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0, out bool factored)
+    public int Prepare(IDynamics<T> f, double t, double h, double gamma, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0, out bool factored) =>
+        Prepare(f, t, h, gamma, y0, f0, timeDerivative: true, out factored);
+
+    /// <summary>As <see cref="Prepare(IDynamics{T}, double, double, double, ReadOnlySpan{T}, ReadOnlySpan{T}, out bool)"/>, with ∂f/∂t only when asked for (an ESDIRK method needs none: one evaluation fewer per step).</summary>
+    public int Prepare(IDynamics<T> f, double t, double h, double gamma, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0, bool timeDerivative, out bool factored)
     {
         int evaluations = 0;
         int blocks = f is IDifferentiableDynamics<T> { IndependentRows: > 1 and var rows } && n % rows == 0 ? rows : 1;
@@ -69,7 +73,7 @@ internal sealed class LinearlyImplicitSystem<T>
                 f.Evaluate(t, y0, F0);
                 evaluations++;
             }
-            evaluations += derivatives.Evaluate(f, t, h, y0, F0, TimeDerivative);
+            evaluations += derivatives.Evaluate(f, t, h, y0, F0, timeDerivative ? TimeDerivative : default);
             JacobianEvaluations++;
             y0.CopyTo(preparedState);
             preparedTime = t;
