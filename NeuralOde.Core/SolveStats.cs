@@ -17,6 +17,9 @@ public readonly record struct SolveStats(long FunctionEvaluations, int AcceptedS
     /// <summary>Newton iterations of an implicit stepper's stages (0 for explicit and Rosenbrock methods).</summary>
     public long NewtonIterations { get; init; }
 
+    /// <summary>Switches between the non-stiff and the stiff method of <see cref="Solvers.AutoSwitch"/> (0 otherwise).</summary>
+    public long MethodSwitches { get; init; }
+
     /// <summary>
     /// Where an explicit method found the problem stiff (15 accepted steps whose size was held at the edge of the
     /// method's stability region, Hairer's test; see <see cref="Solvers.IStiffnessEstimate"/>), or null. A stiff method

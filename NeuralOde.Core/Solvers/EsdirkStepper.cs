@@ -4,7 +4,7 @@ using NeuralOde.Core.Dynamics;
 namespace NeuralOde.Core.Solvers;
 
 /// <summary>The stepper of <see cref="Esdirk"/>: any <see cref="EsdirkTableau"/>, one Jacobian and one LU per step, simplified Newton per stage.</summary>
-internal sealed class EsdirkStepper<T> : IStepper<T>, IStepperStatistics
+internal sealed class EsdirkStepper<T> : IStepper<T>, IStepperStatistics, IJacobianBound
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly EsdirkTableau tableau;
@@ -62,6 +62,8 @@ internal sealed class EsdirkStepper<T> : IStepper<T>, IStepperStatistics
     public long JacobianEvaluations { get => system.JacobianEvaluations; set => system.JacobianEvaluations = value; }
 
     public long Factorizations { get => system.Factorizations; set => system.Factorizations = value; }
+
+    public double JacobianNormBound => system.JacobianNormBound();
 
     /// <summary>Newton iterations of the implicit stages since the counter was last reset.</summary>
     public long NewtonIterations { get; set; }

@@ -19,4 +19,11 @@ public interface IStepperStatistics
         get => 0;
         set { }
     }
+
+    /// <summary>Switches between a non-stiff and a stiff method (<see cref="AutoSwitch"/>).</summary>
+    long MethodSwitches
+    {
+        get => 0;
+        set { }
+    }
 }

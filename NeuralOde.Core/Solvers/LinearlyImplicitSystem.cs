@@ -96,6 +96,23 @@ internal sealed class LinearlyImplicitSystem<T>
         return evaluations;
     }
 
+    /// <summary>‖J‖∞ of the last Jacobian (the largest absolute row sum over the blocks): an upper bound of its spectral radius, 0 before any.</summary>
+    public double JacobianNormBound()
+    {
+        if (derivatives is null || !prepared) return 0;
+        double[] jacobian = derivatives.Jacobian;
+        int d = n / lus.Length;
+        double worst = 0;
+        for (int row = 0; row < n; row++)
+        {
+            int block = row / d, i = row % d, offset = block * d * d + i * d;
+            double sum = 0;
+            for (int j = 0; j < d; j++) sum += Math.Abs(jacobian[offset + j]);
+            worst = Math.Max(worst, sum);
+        }
+        return worst;
+    }
+
     /// <summary>Overwrites <paramref name="rhs"/> with (I − hγJ)⁻¹·rhs, block by block.</summary>
     public void Solve(Span<double> rhs)
     {

@@ -4,7 +4,7 @@ using NeuralOde.Core.Dynamics;
 namespace NeuralOde.Core.Solvers;
 
 /// <summary>The stepper of <see cref="Rosenbrock23"/> (see there for the formulas).</summary>
-internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics
+internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics, IJacobianBound
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static readonly double D = 1 / (2 + Math.Sqrt(2));
@@ -51,6 +51,8 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics
     public long JacobianEvaluations { get => system.JacobianEvaluations; set => system.JacobianEvaluations = value; }
 
     public long Factorizations { get => system.Factorizations; set => system.Factorizations = value; }
+
+    public double JacobianNormBound => system.JacobianNormBound();
 
     public ReadOnlySpan<T> StartDerivative => f0;
 

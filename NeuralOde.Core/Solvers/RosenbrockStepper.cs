@@ -4,7 +4,7 @@ using NeuralOde.Core.Dynamics;
 namespace NeuralOde.Core.Solvers;
 
 /// <summary>The stepper of <see cref="Rosenbrock"/>: any <see cref="RosenbrockTableau"/>, one Jacobian and one LU per step.</summary>
-internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics
+internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics, IJacobianBound
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly RosenbrockTableau tableau;
@@ -54,6 +54,8 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics
     public long JacobianEvaluations { get => system.JacobianEvaluations; set => system.JacobianEvaluations = value; }
 
     public long Factorizations { get => system.Factorizations; set => system.Factorizations = value; }
+
+    public double JacobianNormBound => system.JacobianNormBound();
 
     public ReadOnlySpan<T> StartDerivative => f0;
 

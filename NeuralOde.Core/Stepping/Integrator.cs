@@ -136,6 +136,7 @@ internal sealed class Integrator<T>
         JacobianEvaluations = stepperStatistics?.JacobianEvaluations ?? 0,
         Factorizations = stepperStatistics?.Factorizations ?? 0,
         NewtonIterations = stepperStatistics?.NewtonIterations ?? 0,
+        MethodSwitches = stepperStatistics?.MethodSwitches ?? 0,
         StiffnessDetectedAt = stiffFrom,
     };
 
@@ -204,6 +205,7 @@ internal sealed class Integrator<T>
             stepperStatistics.JacobianEvaluations = 0;
             stepperStatistics.Factorizations = 0;
             stepperStatistics.NewtonIterations = 0;
+            stepperStatistics.MethodSwitches = 0;
         }
         h = 0;
         haveF0 = false;
