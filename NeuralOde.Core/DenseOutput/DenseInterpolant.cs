@@ -20,6 +20,8 @@ public sealed class DenseInterpolant<T>
     private readonly List<double> sizes = [];
     private readonly List<double> ends = [];
     private readonly List<T[]> data = [];
+    // Whether step i is stored for cubic Hermite (a stepper other than the tableau's, e.g. a stiff one) or as stages.
+    private readonly List<bool> hermite = [];
     private readonly double[] weights;
     private readonly T[] coefficients;
 
@@ -47,7 +49,7 @@ public sealed class DenseInterpolant<T>
         var block = new T[(s + 1) * n];
         y0[..n].CopyTo(block);
         stages[..(s * n)].CopyTo(block.AsSpan(n));
-        Add(start, size, end, block);
+        Add(start, size, end, block, isHermite: false);
     }
 
     /// <summary>Records a step for cubic Hermite interpolation.</summary>
@@ -59,11 +61,22 @@ public sealed class DenseInterpolant<T>
         f0.CopyTo(block.AsSpan(n));
         y1.CopyTo(block.AsSpan(2 * n));
         f1.CopyTo(block.AsSpan(3 * n));
-        Add(start, size, end, block);
+        Add(start, size, end, block, isHermite: true);
     }
 
-    private void Add(double start, double size, double end, T[] block)
+    /// <summary>Forgets every step (for a new solve).</summary>
+    internal void Clear()
     {
+        starts.Clear();
+        sizes.Clear();
+        ends.Clear();
+        data.Clear();
+        hermite.Clear();
+    }
+
+    private void Add(double start, double size, double end, T[] block, bool isHermite)
+    {
+        hermite.Add(isHermite);
         starts.Add(start);
         sizes.Add(size);
         ends.Add(end);
@@ -96,7 +109,7 @@ public sealed class DenseInterpolant<T>
         double theta = (time - starts[lo]) / h;
         T[] block = data[lo];
         int n = dimension;
-        if (tableau.HasDenseOutput)
+        if (!hermite[lo])
         {
             tableau.DenseWeights(theta, weights);
             for (int i = 0; i < weights.Length; i++) coefficients[i] = T.CreateTruncating(h * weights[i]);

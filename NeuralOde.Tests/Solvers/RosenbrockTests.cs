@@ -225,4 +225,21 @@ public class RosenbrockTests
         Assert.That(stats.FunctionEvaluations, Is.GreaterThanOrEqualTo(attempted * (tableau.Stages - 1L) + stats.AcceptedSteps * 4L));
         Assert.That((explicitStats.JacobianEvaluations, explicitStats.Factorizations), Is.EqualTo((0L, 0L)));
     }
+
+    [Test]
+    public void SolveDenseOutput_WithAStiffStepper_IsItsHermiteSolution()
+    {
+        // The whole-solve interpolant stores a stiff stepper's steps for Hermite (it once read them as tableau stages).
+        var f = new FuncDynamics<double>(1, (t, y, d) => d[0] = -(y[0] * y[0] - (2 + Math.Sin(t)) * (2 + Math.Sin(t))) + Math.Cos(t));
+        var sol = Ode.Solve(f, [2.0], SaveAt.End(0, 4), new SolveOptions { Stepper = new Rosenbrock(RosenbrockTableaus.Rodas5P), RelativeTolerance = 1e-8, AbsoluteTolerance = 1e-10, DenseOutput = true });
+        var y = new double[1];
+        double worst = 0;
+        for (int i = 0; i <= 80; i++)
+        {
+            sol.Dense!.Evaluate(i * 0.05, y);
+            worst = Math.Max(worst, Math.Abs(y[0] - (2 + Math.Sin(i * 0.05))));
+        }
+        TestContext.Out.WriteLine($"worst dense-output error {worst:G3} over {sol.Dense!.StepCount} steps");
+        Assert.That(worst, Is.LessThan(1e-6));
+    }
 }
