@@ -57,6 +57,15 @@ public sealed class Adjoint : ISensitivity
     /// </summary>
     public bool TorchdiffeqCompatible { get; init; }
 
+    /// <summary>
+    /// When true, the forward keeps its continuous solution and the backward solve integrates only [a, a_θ], reading
+    /// z(t) from it instead of recomputing z backwards (SciMLSensitivity's InterpolatingAdjoint). Memory grows with the
+    /// forward's steps, like Backprop's; in exchange the backward pass is stable where recomputing z is not: on stiff
+    /// or strongly dissipative dynamics (a decaying mode grows when integrated backwards) and with a stiff method such
+    /// as Rodas5P, whose forward steps need no vector–Jacobian product. Default false.
+    /// </summary>
+    public bool Interpolating { get; init; }
+
     /// <summary>The most steps of each backward solve; null (the default) uses the forward's <see cref="SolveOptions.MaxSteps"/>.</summary>
     public int? MaxSteps { get; init; }
 

@@ -24,7 +24,11 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
     private readonly Adjoint settings;
     private IDifferentiableDynamics<T>? f;
     private AdjointDynamics<T>? augmented;
+    // The interpolating variant: the forward's continuous solution, and the [a, a_θ] field that reads z from it.
+    private InterpolatedAdjointDynamics<T>? interpolated;
+    private DenseOutput.DenseInterpolant<T>? forwardSolution;
     private Integrator<T>? integrator;
+    private T[] scratch = [];
     private double[] times = [];
     private int firstSaved;
     private T[] states = [];
@@ -63,6 +67,11 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
         // A dense output is never read here, but Ode.Solve keeps one when asked, and a cubic Hermite one evaluates each
         // step's end derivative: kept, so the forward's evaluations and steps stay Ode.Solve's.
         var dense = options.DenseOutput ? new DenseOutput.DenseInterpolant<T>(options.Method, n) : null;
+        if (forwardSolution is not null)
+        {
+            forwardSolution.Clear();
+            dense = forwardSolution;
+        }
         var forwardIntegrator = forward.For(f, options);
         RunResult result = forwardIntegrator.Run(times, firstSaved, y0, output, null, null, dense);
         if (result.Failure != SolveFailure.None)
@@ -79,9 +88,11 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
     /// <inheritdoc/>
     public GradientStats Backward(ReadOnlySpan<T> outputCotangent, Span<T> gradY0, Span<T> gradTheta, Span<double> gradTimes)
     {
-        if (f is null || augmented is null || integrator is null)
+        if (f is null || (augmented is null && interpolated is null) || integrator is null)
             throw new InvalidOperationException("Backward needs a Forward first: the adjoint starts from the forward's saved states.");
-        int n = f.Dimension, p = augmented.ParameterCount, m = times.Length;
+        int n = f.Dimension, p = f.Parameters.Length, m = times.Length;
+        // [z, a, a_θ], or [a, a_θ] when z is read from the forward's continuous solution.
+        int zRows = interpolated is null ? n : 0;
         CheckLength(outputCotangent.Length, (m - firstSaved) * n, nameof(outputCotangent));
         CheckLength(gradY0.Length, n, nameof(gradY0));
         CheckLength(gradTheta.Length, p, nameof(gradTheta));
@@ -92,15 +103,16 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
                 throw new ArgumentException($"outputCotangent[{i}] = {outputCotangent[i].ToString(null, CultureInfo.InvariantCulture)} is not finite.", nameof(outputCotangent));
         }
 
-        Span<T> z = state.AsSpan(0, n), a = state.AsSpan(n, n);
+        Span<T> z = state.AsSpan(0, zRows), a = state.AsSpan(zRows, n);
         state.AsSpan().Clear();
-        augmented.Evaluations = 0;
+        BackwardEvaluations = 0;
+        long timeEvaluations = 0;
         int steps = 0;
         double carriedStep = double.NaN;
         AddCotangent(outputCotangent, m - 1, a);
         for (int k = m - 1; k >= 1; k--)
         {
-            states.AsSpan(k * n, n).CopyTo(z);
+            if (zRows > 0) states.AsSpan(k * n, n).CopyTo(z);
             integrator.InitialStepOverride = settings.TorchdiffeqCompatible ? double.NaN : carriedStep;
             interval[0] = times[k];
             interval[1] = times[k - 1];
@@ -113,7 +125,18 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
             }
             steps += result.Stats.AcceptedSteps;
             carriedStep = Math.Abs(integrator.NextStepSize);
-            if (!gradTimes.IsEmpty) gradTimes[k] = TimeGradient.Dot(Cotangent(outputCotangent, k, n), BackwardStartDerivative(n));
+            if (!gradTimes.IsEmpty)
+            {
+                ReadOnlySpan<T> fk;
+                if (zRows > 0) fk = BackwardStartDerivative(n);
+                else
+                {
+                    f.Evaluate(times[k], states.AsSpan(k * n, n), scratch);
+                    timeEvaluations++;
+                    fk = scratch;
+                }
+                gradTimes[k] = TimeGradient.Dot(Cotangent(outputCotangent, k, n), fk);
+            }
             next.CopyTo(state, 0);
             if (k > 1) AddCotangent(outputCotangent, k - 1, a);
         }
@@ -122,31 +145,57 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
         if (!gradTimes.IsEmpty) gradTimes[0] = -TimeGradient.Dot(a, initialDerivative);
         AddCotangent(outputCotangent, 0, a);
         a.CopyTo(gradY0);
-        ReadOnlySpan<T> adjointTheta = state.AsSpan(2 * n, p);
+        ReadOnlySpan<T> adjointTheta = state.AsSpan(zRows + n, p);
         for (int i = 0; i < p; i++) gradTheta[i] += adjointTheta[i];
-        long evaluations = augmented.Evaluations;
-        return new GradientStats(evaluations, evaluations, 0, steps);
+        long vjps = BackwardEvaluations;
+        return new GradientStats(vjps + timeEvaluations, vjps, 0, steps);
+    }
+
+    /// <summary>Evaluations of the backward field (each one vector–Jacobian product, with or without f).</summary>
+    private long BackwardEvaluations
+    {
+        get => augmented?.Evaluations ?? interpolated!.Evaluations;
+        set
+        {
+            if (augmented is not null) augmented.Evaluations = value;
+            else interpolated!.Evaluations = value;
+        }
     }
 
     private void Prepare(IDifferentiableDynamics<T> dynamics, SolveOptions options)
     {
         int n = dynamics.Dimension;
-        var aug = new AdjointDynamics<T>(dynamics);
+        IDynamics<T> field;
+        if (settings.Interpolating)
+        {
+            forwardSolution = new DenseOutput.DenseInterpolant<T>(options.Method, n);
+            interpolated = new InterpolatedAdjointDynamics<T>(dynamics, forwardSolution);
+            augmented = null;
+            field = interpolated;
+        }
+        else
+        {
+            augmented = new AdjointDynamics<T>(dynamics);
+            interpolated = null;
+            forwardSolution = null;
+            field = augmented;
+        }
         SolveOptions backward = BuildBackwardOptions(settings, options, n, dynamics.Parameters);
-        Ode.ValidateOptions(backward, aug.Dimension, SaveAt.End(0, 1));
+        Ode.ValidateOptions(backward, field.Dimension, SaveAt.End(0, 1));
         f = dynamics;
         forwardOptions.Remember(options);
         BackwardOptions = backward;
-        augmented = aug;
-        integrator = new Integrator<T>(aug, backward, null);
+        integrator = new Integrator<T>(field, backward, null);
         initialDerivative = new T[n];
-        state = new T[aug.Dimension];
-        next = new T[aug.Dimension];
+        scratch = new T[n];
+        state = new T[field.Dimension];
+        next = new T[field.Dimension];
     }
 
-    /// <summary>The backward solves' options: the adjoint's settings over the forward's, with the block norm of [z, a, a_θ].</summary>
+    /// <summary>The backward solves' options: the adjoint's settings over the forward's, with the block norm of [z, a, a_θ] (or [a, a_θ] when interpolating).</summary>
     internal static SolveOptions BuildBackwardOptions(Adjoint settings, SolveOptions forward, int n, AutoDiff.ParameterSet<T> parameters)
     {
+        bool withZ = !settings.Interpolating;
         bool fixedStep = forward.StepSize is FixedStep;
         bool compatible = settings.TorchdiffeqCompatible;
         return new SolveOptions
@@ -156,9 +205,9 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
             StepSize = compatible && !fixedStep ? PiController.Torchdiffeq : forward.StepSize,
             RelativeTolerance = settings.RelativeTolerance ?? forward.RelativeTolerance,
             AbsoluteTolerance = settings.AbsoluteTolerance ?? forward.AbsoluteTolerance,
-            RelativeTolerances = settings.RelativeTolerance is null ? AugmentedTolerances(forward.RelativeTolerances, forward.RelativeTolerance, n, parameters.Length, "RelativeTolerances") : null,
-            AbsoluteTolerances = settings.AbsoluteTolerance is null ? AugmentedTolerances(forward.AbsoluteTolerances, forward.AbsoluteTolerance, n, parameters.Length, "AbsoluteTolerances") : null,
-            Norm = BackwardNorm(settings, forward.Norm, n, parameters),
+            RelativeTolerances = settings.RelativeTolerance is null ? AugmentedTolerances(forward.RelativeTolerances, forward.RelativeTolerance, n, parameters.Length, withZ, "RelativeTolerances") : null,
+            AbsoluteTolerances = settings.AbsoluteTolerance is null ? AugmentedTolerances(forward.AbsoluteTolerances, forward.AbsoluteTolerance, n, parameters.Length, withZ, "AbsoluteTolerances") : null,
+            Norm = BackwardNorm(settings, forward.Norm, n, parameters, withZ),
             MaxSteps = settings.MaxSteps ?? forward.MaxSteps,
             StepPastEnd = compatible && !fixedStep,
             TorchdiffeqStageTimes = compatible || forward.TorchdiffeqStageTimes,
@@ -172,14 +221,19 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
     /// tolerance for their component i, a_θ the scalar one; null when the forward has none. An explicit scalar tolerance
     /// on <see cref="Adjoint"/> replaces them (the caller passes null then).
     /// </summary>
-    private static double[]? AugmentedTolerances(IReadOnlyList<double>? perComponent, double scalar, int n, int parameterCount, string name)
+    private static double[]? AugmentedTolerances(IReadOnlyList<double>? perComponent, double scalar, int n, int parameterCount, bool withZ, string name)
     {
         if (perComponent is null) return null;
         if (perComponent.Count != n)
             throw new ArgumentException($"SolveOptions.{name} has {perComponent.Count} entries but the state has {n} components.", "options");
-        var tolerances = new double[2 * n + parameterCount];
-        for (int i = 0; i < n; i++) tolerances[i] = tolerances[n + i] = perComponent[i];
-        tolerances.AsSpan(2 * n).Fill(scalar);
+        int zRows = withZ ? n : 0;
+        var tolerances = new double[zRows + n + parameterCount];
+        for (int i = 0; i < n; i++)
+        {
+            if (withZ) tolerances[i] = perComponent[i];
+            tolerances[zRows + i] = perComponent[i];
+        }
+        tolerances.AsSpan(zRows + n).Fill(scalar);
         return tolerances;
     }
 
@@ -187,15 +241,16 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
     /// z and a each take the forward norm's blocks (one block for RMS); a_θ is one block, or one per parameter tensor
     /// when torchdiffeq-compatible; a seminorm leaves a_θ out. A max-norm forward gives a max-norm backward.
     /// </summary>
-    private static ErrorNorm BackwardNorm(Adjoint settings, ErrorNorm forward, int n, AutoDiff.ParameterSet<T> parameters)
+    private static ErrorNorm BackwardNorm(Adjoint settings, ErrorNorm forward, int n, AutoDiff.ParameterSet<T> parameters, bool withZ)
     {
+        int zRows = withZ ? n : 0;
         if (forward.Kind == ErrorNormKind.Max)
         {
             if (settings.Seminorm) throw new ArgumentException("The adjoint's seminorm needs an RMS or block-RMS forward norm, not the max norm.", nameof(settings));
             return ErrorNorm.Max;
         }
         var blocks = new List<StateBlock>();
-        foreach ((string prefix, int offset) in new[] { ("z", 0), ("a", n) })
+        foreach ((string prefix, int offset) in withZ ? new[] { ("z", 0), ("a", n) } : [("a", 0)])
         {
             if (forward.Kind == ErrorNormKind.BlockRms)
             {
@@ -210,11 +265,11 @@ internal sealed class AdjointGradient<T> : ISolveGradient<T>
         {
             if (settings.TorchdiffeqCompatible)
             {
-                foreach (var parameter in parameters.Parameters) blocks.Add(new StateBlock($"a_theta.{parameter.Name}", 2 * n + parameter.Offset, parameter.Length));
+                foreach (var parameter in parameters.Parameters) blocks.Add(new StateBlock($"a_theta.{parameter.Name}", zRows + n + parameter.Offset, parameter.Length));
             }
             else
             {
-                blocks.Add(new StateBlock("a_theta", 2 * n, parameters.Length));
+                blocks.Add(new StateBlock("a_theta", zRows + n, parameters.Length));
             }
         }
         return ErrorNorm.BlockRms([.. blocks]);
