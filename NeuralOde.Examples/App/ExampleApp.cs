@@ -38,6 +38,7 @@ internal static class ExampleApp
         root.Subcommands.Add(SpiralExample.Command(environment));
         root.Subcommands.Add(LotkaVolterraExample.Command(environment));
         root.Subcommands.Add(SirExample.Command(environment));
+        root.Subcommands.Add(RobertsonExample.Command(environment));
         root.Subcommands.Add(CoolingExample.Command(environment));
         root.Subcommands.Add(ClassifyExample.Command(environment));
         root.Subcommands.Add(BenchMemoryExample.Command(environment));

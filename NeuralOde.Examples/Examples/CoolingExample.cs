@@ -37,7 +37,7 @@ internal static class CoolingExample
         int levels = context.IterationsOr(10, 4);
         double exact = Room + (Initial - Room) * Math.Exp(-Rate * EndTime);
         double[] steps = [.. Enumerable.Range(0, levels).Select(i => Math.Pow(2, -i))];
-        var methods = Tableaus.All;
+        var methods = Methods();
         var errors = new double[methods.Count][];
         context.Line(string.Create(CultureInfo.InvariantCulture, $"cooling: T' = −{Rate}(T − {Room}), T(0) = {Initial}, error at t = {EndTime} against the closed form {exact:F12}"));
         TrainingLoop.Sweep(context, "cooling: every method", methods.Count, m =>
@@ -45,7 +45,7 @@ internal static class CoolingExample
             errors[m] = new double[levels];
             for (int i = 0; i < levels; i++)
             {
-                var options = new SolveOptions { Method = methods[m], StepSize = new FixedStep(steps[i]), MaxSteps = (int)Math.Ceiling(EndTime / steps[i]) + 1 };
+                var options = methods[m].Options(steps[i]) with { MaxSteps = (int)Math.Ceiling(EndTime / steps[i]) + 1 };
                 var solution = Ode.Solve<double>(new Cooling(), [Initial], SaveAt.End(0, EndTime), options);
                 errors[m][i] = Math.Abs(solution.States[^1][0] - exact);
             }
@@ -70,7 +70,8 @@ internal static class CoolingExample
             series.LegendText = label;
             series.Color = Palette[m % Palette.Length];
             series.LineWidth = twin >= 0 ? 1 : 1.5f;
-            series.LinePattern = m < Palette.Length ? ScottPlot.LinePattern.Solid : ScottPlot.LinePattern.Dashed;
+            // Solid, then dashed, then dotted for the next rounds of the palette (the stiff methods come last).
+            series.LinePattern = (m / Palette.Length) switch { 0 => ScottPlot.LinePattern.Solid, 1 => ScottPlot.LinePattern.Dashed, _ => ScottPlot.LinePattern.Dotted };
             series.MarkerShape = Markers[m % Markers.Length];
             series.MarkerSize = twin >= 0 ? 11 : 6;   // a larger hollow-looking marker shows a twin under its original
         }
@@ -86,6 +87,22 @@ internal static class CoolingExample
         context.Line("next terms dominate and the slope comes out near 10. Its 8th order would show only below round-off.");
         context.Wrote(Charts.Save(plot, context.OutputPath("cooling-order.png"), 1200, 750, legendOutside: true));
         return ExitCodes.Success;
+    }
+
+    /// <summary>A method of the sweep: its name, its order, and its options at a fixed step h.</summary>
+    private sealed record Method(string Name, int Order, Func<double, SolveOptions> Options);
+
+    /// <summary>Every explicit tableau, then the stiff methods (whose Newton iterations, for the ESDIRKs, stop far below the errors measured).</summary>
+    private static List<Method> Methods()
+    {
+        var methods = Tableaus.All.Select(t => new Method(t.Name, t.Order, h => new SolveOptions { Method = t, StepSize = new FixedStep(h) })).ToList();
+        Method Stiff(string name, int order, IStepperFactory stepper) =>
+            new(name, order, h => new SolveOptions { Stepper = stepper, StepSize = new FixedStep(h), RelativeTolerance = 1e-12, AbsoluteTolerance = 1e-14 });
+        methods.Add(Stiff("Rosenbrock 2(3)", 2, new Rosenbrock23()));
+        methods.Add(Stiff(RosenbrockTableaus.Rodas4.Name, RosenbrockTableaus.Rodas4.Order, new Rosenbrock(RosenbrockTableaus.Rodas4)));
+        methods.Add(Stiff(RosenbrockTableaus.Rodas5P.Name, RosenbrockTableaus.Rodas5P.Order, new Rosenbrock(RosenbrockTableaus.Rodas5P)));
+        foreach (var t in new[] { EsdirkTableaus.Kvaerno3, EsdirkTableaus.Kvaerno4, EsdirkTableaus.Kvaerno5 }) methods.Add(Stiff(t.Name, t.Order, new Esdirk(t)));
+        return methods;
     }
 
     private static readonly ScottPlot.Color[] Palette =

@@ -103,6 +103,31 @@ public sealed class ExampleSmokeTests
     }
 
     [Test]
+    public void Robertson_RunsInSmokeModeAndWritesItsPlots()
+    {
+        using var run = new ExampleRun();
+        Assert.That(run.Smoke("robertson"), Is.Zero, run.Output);
+        run.AssertPng("robertson-fit.png");
+        run.AssertPng("robertson-loss.png");
+        Assert.That(run.Output, Does.Contain("k1").And.Contain("recovered"));
+    }
+
+    [Test]
+    public void Robertson_RecoversTheThreeRateConstants_WithinTenPercent()
+    {
+        // The default run (150 iterations, seed 0): 2 % noise, a start off by factors 2.5, 3 and 3.3.
+        using var run = new ExampleRun();
+        Assert.That(run.Invoke("robertson", "--seed", "0", "--out", run.Folder), Is.Zero, run.Output);
+        foreach (string rate in new[] { "k1", "k2", "k3" })
+        {
+            var line = run.Output.Split('\n').Single(l => l.TrimStart().StartsWith(rate + " ", StringComparison.Ordinal));
+            double error = double.Parse(line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1].TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture);
+            TestContext.Out.WriteLine(line.Trim());
+            Assert.That(Math.Abs(error), Is.LessThan(10), line);
+        }
+    }
+
+    [Test]
     public void BenchMemory_RunsChildProcessesInSmokeModeAndWritesTableAndPlot()
     {
         using var run = new ExampleRun();
