@@ -74,11 +74,17 @@ internal sealed class FiniteDifferenceJacobian<T>
                     jacobian[block + i * d + j] = (double.CreateTruncating(fProbe[offset + i]) - double.CreateTruncating(f0[offset + i])) / delta;
             }
         }
-        if (timeDerivative.IsEmpty) return d;
+        return d + TimeDerivative(f, t, h, y0, f0, timeDerivative);
+    }
+
+    /// <summary>∂f/∂t at (t, y0) by a forward difference into <paramref name="timeDerivative"/> unless it is empty; returns the evaluations made (1 or 0).</summary>
+    public int TimeDerivative(IDynamics<T> f, double t, double h, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0, Span<double> timeDerivative)
+    {
+        if (timeDerivative.IsEmpty) return 0;
         double dt = Root * Math.Max(Math.Max(Math.Abs(t), Math.Abs(h)), 1e-300);
         dt = (t + dt) - t;
         f.Evaluate(t + dt, y0, fProbe);
         for (int i = 0; i < n; i++) timeDerivative[i] = (double.CreateTruncating(fProbe[i]) - double.CreateTruncating(f0[i])) / dt;
-        return d + 1;
+        return 1;
     }
 }

@@ -73,7 +73,17 @@ internal sealed class LinearlyImplicitSystem<T>
                 f.Evaluate(t, y0, F0);
                 evaluations++;
             }
-            evaluations += derivatives.Evaluate(f, t, h, y0, F0, timeDerivative ? TimeDerivative : default);
+            Span<double> dt = timeDerivative ? TimeDerivative : default;
+            if (f is IJacobianDynamics<T> given)
+            {
+                // The dynamics' own Jacobian (exact, no evaluations of f); ∂f/∂t still by a difference.
+                given.Jacobian(t, y0, derivatives.Jacobian);
+                evaluations += derivatives.TimeDerivative(f, t, h, y0, F0, dt);
+            }
+            else
+            {
+                evaluations += derivatives.Evaluate(f, t, h, y0, F0, dt);
+            }
             JacobianEvaluations++;
             y0.CopyTo(preparedState);
             preparedTime = t;
