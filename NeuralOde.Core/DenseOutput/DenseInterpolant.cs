@@ -22,6 +22,8 @@ public sealed class DenseInterpolant<T>
     private readonly List<T[]> data = [];
     // Whether step i is stored for cubic Hermite (a stepper other than the tableau's, e.g. a stiff one) or as stages.
     private readonly List<bool> hermite = [];
+    // Blocks of a cleared solve, reused by the next one (a solve repeated per training iteration allocates nothing).
+    private readonly List<T[]> spare = [];
     private readonly double[] weights;
     private readonly T[] coefficients;
 
@@ -46,7 +48,7 @@ public sealed class DenseInterpolant<T>
     internal void AddStages(double start, double size, double end, ReadOnlySpan<T> y0, ReadOnlySpan<T> stages)
     {
         int n = dimension, s = tableau.Stages;
-        var block = new T[(s + 1) * n];
+        var block = Block((s + 1) * n);
         y0[..n].CopyTo(block);
         stages[..(s * n)].CopyTo(block.AsSpan(n));
         Add(start, size, end, block, isHermite: false);
@@ -56,7 +58,7 @@ public sealed class DenseInterpolant<T>
     internal void AddHermite(double start, double size, double end, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0, ReadOnlySpan<T> y1, ReadOnlySpan<T> f1)
     {
         int n = dimension;
-        var block = new T[4 * n];
+        var block = Block(4 * n);
         y0.CopyTo(block);
         f0.CopyTo(block.AsSpan(n));
         y1.CopyTo(block.AsSpan(2 * n));
@@ -70,8 +72,22 @@ public sealed class DenseInterpolant<T>
         starts.Clear();
         sizes.Clear();
         ends.Clear();
+        spare.AddRange(data);
         data.Clear();
         hermite.Clear();
+    }
+
+    private T[] Block(int length)
+    {
+        for (int i = spare.Count - 1; i >= 0; i--)
+        {
+            if (spare[i].Length != length) continue;
+            T[] block = spare[i];
+            spare[i] = spare[^1];
+            spare.RemoveAt(spare.Count - 1);
+            return block;
+        }
+        return new T[length];
     }
 
     private void Add(double start, double size, double end, T[] block, bool isHermite)
