@@ -40,6 +40,8 @@ public class WarmIterationAllocationTests
         "CheckpointedBudget3/RungeKutta4" => (new Checkpointed { Budget = 3 }, FixedRk4),
         "Adjoint/DormandPrince54" => (new Adjoint(), Adaptive),
         "Adjoint/RungeKutta4" => (new Adjoint(), FixedRk4),
+        "InterpolatingAdjoint/DormandPrince54" => (new Adjoint { Interpolating = true }, Adaptive),
+        "InterpolatingAdjoint/RungeKutta4" => (new Adjoint { Interpolating = true }, FixedRk4),
         "Reversible/ReversibleHeun" => (new Reversible(), FixedHeun),
         "ReversibleRungeKutta/DormandPrince54" => (new ReversibleRungeKutta(), Adaptive),
         "ReversibleRungeKutta/RungeKutta4" => (new ReversibleRungeKutta(), FixedRk4),
@@ -52,6 +54,7 @@ public class WarmIterationAllocationTests
         "Checkpointed/DormandPrince54", "Checkpointed/RungeKutta4",
         "CheckpointedBudget3/DormandPrince54", "CheckpointedBudget3/RungeKutta4",
         "Adjoint/DormandPrince54", "Adjoint/RungeKutta4",
+        "InterpolatingAdjoint/DormandPrince54", "InterpolatingAdjoint/RungeKutta4",
         "Reversible/ReversibleHeun",
         "ReversibleRungeKutta/DormandPrince54", "ReversibleRungeKutta/RungeKutta4",
     ];
