@@ -180,4 +180,20 @@ public class EsdirkTests
         var e = Assert.Throws<ArgumentException>(() => OdeLayer.Solve(tape, f, x, SaveAt.End(0, 1), new SolveOptions { Stepper = new Esdirk(EsdirkTableaus.Kvaerno5) }, new Backprop()));
         Assert.That(e!.Message, Does.Contain("IDifferentiableStepper"));
     }
+
+    [TestCaseSource(nameof(Tableaus))]
+    public void ProtheroRobinson_FixedSteps_ShowTheStageOrderLimit(EsdirkTableau tableau)
+    {
+        // λ = −1e6: in the stiff limit an ESDIRK method converges at its stage order, not its classical order; Kværnø's
+        // methods have stage order 2 (explicit first stage, c_2 = 2γ). Measured on h = 0.2 … 0.025: orders 1.83 … 1.98
+        // for all three, from errors of at most 1.03e-9 (the reduced terms carry a factor 1/|λ|).
+        var f = new FuncDynamics<double>(1, (t, y, d) => d[0] = -1e6 * (y[0] - Math.Sin(t)) + Math.Cos(t));
+        double Error(double h) => Math.Abs(Ode.Solve(f, [0.0], SaveAt.End(0, 2), Fixed(tableau, h)).States[^1][0] - Math.Sin(2));
+        double[] hs = [0.2, 0.1, 0.05, 0.025];
+        double[] errors = [.. hs.Select(Error)];
+        double[] orders = [.. Enumerable.Range(0, hs.Length - 1).Select(i => Math.Log2(errors[i] / errors[i + 1]))];
+        TestContext.Out.WriteLine($"{tableau} Prothero–Robinson: errors {string.Join(" ", errors.Select(e => e.ToString("G3")))}, observed orders {string.Join(" ", orders.Select(o => o.ToString("F2")))}");
+        Assert.That(errors.Max(), Is.LessThan(2e-9));
+        Assert.That(orders.Min(), Is.GreaterThan(1.75));
+    }
 }
