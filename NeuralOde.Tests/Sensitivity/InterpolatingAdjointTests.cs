@@ -112,19 +112,10 @@ public class InterpolatingAdjointTests
     [Test]
     public void OnMildDynamics_ItAgreesWithTheRecomputingAdjointAndBackprop()
     {
-        (double[] GradY0, double[] GradTheta) Gradients(SolveOptions options, ISensitivity sensitivity)
-        {
-            var f = new ReversibleLinearDynamics([-3, 1, 0, -1], [1, 0.5]);
-            var tape = new Tape<double>();
-            var x = tape.Variable([1.0, 2.0], new Shape(1, 2));
-            var solve = OdeLayer.Solve(tape, f, x, SaveAt.Times(0, 0.3, 1), options, sensitivity);
-            tape.Backward(Ops.Sum(Ops.Square(solve.States)));
-            return (x.Gradient.ToArray(), f.Parameters.Gradients.ToArray());
-        }
         var tight = new SolveOptions { RelativeTolerance = 1e-10, AbsoluteTolerance = 1e-12 };
-        var interpolating = Gradients(tight, new Adjoint { Interpolating = true });
-        var recomputing = Gradients(tight, new Adjoint());
-        var backprop = Gradients(tight, new Backprop());
+        var interpolating = StiffStepperChecks.MildLinearGradients(tight, new Adjoint { Interpolating = true });
+        var recomputing = StiffStepperChecks.MildLinearGradients(tight, new Adjoint());
+        var backprop = StiffStepperChecks.MildLinearGradients(tight, new Backprop());
         Assert.That(GradientCheck.MaxRelativeToLargest(interpolating.GradTheta, backprop.GradTheta), Is.LessThan(1e-6));
         Assert.That(GradientCheck.MaxRelativeToLargest(interpolating.GradY0, backprop.GradY0), Is.LessThan(1e-6));
         Assert.That(GradientCheck.MaxRelativeToLargest(interpolating.GradTheta, recomputing.GradTheta), Is.LessThan(1e-6));

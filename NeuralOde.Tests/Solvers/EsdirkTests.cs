@@ -76,25 +76,8 @@ public class EsdirkTests
     }
 
     [TestCaseSource(nameof(FourthOrderAndAbove))]
-    public void StiffReferenceProblems_ReachTheirReference_WithinAHundredToleranceUnits(EsdirkTableau tableau)
-    {
-        foreach (string name in new[] { "rober", "hires", "vdpolm", "stiff_linear4", "prothero_robinson" })
-        {
-            var (t1, y0, reference) = StiffProblems.Problem(name);
-            var f = new FuncDynamics<double>(y0.Length, StiffProblems.Rhs[name]);
-            var absolute = new List<double>();
-            foreach (double rtol in new[] { 1e-4, 1e-6, 1e-8 })
-            {
-                var sol = Ode.Solve(f, y0, SaveAt.End(0, t1), Adaptive(tableau, rtol));
-                double units = StiffProblems.ToleranceUnits(sol.States[^1], reference, rtol, 1e-4 * rtol);
-                absolute.Add(StiffProblems.ToleranceUnits(sol.States[^1], reference, 0, 1));
-                var st = sol.Stats;
-                TestContext.Out.WriteLine($"{tableau} {name} rtol {rtol:G}: {units:G3} tolerance units, {st.AcceptedSteps} steps, {st.RejectedSteps} rejected, {st.FunctionEvaluations} evaluations, {st.JacobianEvaluations} Jacobians, {st.Factorizations} LUs, {st.NewtonIterations} Newton iterations");
-                if (rtol <= 1e-6) Assert.That(units, Is.LessThan(Math.Max(100, 10 * StiffProblems.ScipyToleranceUnits(name, "Radau", rtol))), $"{tableau} {name} at rtol {rtol}");
-            }
-            Assert.That(absolute[2], Is.LessThan(absolute[0]), $"{tableau} {name}: the error falls as rtol falls");
-        }
-    }
+    public void StiffReferenceProblems_ReachTheirReference_WithinAHundredToleranceUnits(EsdirkTableau tableau) =>
+        StiffStepperChecks.ReachTheReferences(tableau.Name, new Esdirk(tableau));
 
     [Test]
     public void Kvaerno3_SolvesRobertson()
@@ -126,60 +109,14 @@ public class EsdirkTests
         Assert.That(e!.Reason, Is.EqualTo(SolveFailure.SingularMatrix));
     }
 
+    // A float forward-difference Jacobian is good to √ε ≈ 3e-4 only: within the stiff problems' bar of 100 units.
     [TestCaseSource(nameof(Tableaus))]
-    public void Float_SolvesRobertson(EsdirkTableau tableau)
-    {
-        var (t1, y0, reference) = StiffProblems.Problem("rober");
-        var f = new FuncDynamics<float>(3, StiffProblems.Rhs["rober"]);
-        var sol = Ode.Solve(f, y0.Select(v => (float)v).ToArray(), SaveAt.End(0, t1), new SolveOptions { Stepper = new Esdirk(tableau), RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-7 });
-        double[] y = [.. sol.Values[^3..].ToArray().Select(v => (double)v)];
-        double units = StiffProblems.ToleranceUnits(y, reference, 1e-3, 1e-7);
-        TestContext.Out.WriteLine($"{tableau} float Robertson: {units:G3} tolerance units, {sol.Stats.AcceptedSteps} steps");
-        // A float forward-difference Jacobian is good to √ε ≈ 3e-4 only: within the stiff problems' bar of 100 units.
-        Assert.That(units, Is.LessThan(100));
-    }
+    public void Float_SolvesRobertson(EsdirkTableau tableau) =>
+        Assert.That(StiffStepperChecks.FloatRobertsonUnits(new Esdirk(tableau)), Is.LessThan(100));
 
     [TestCaseSource(nameof(Tableaus))]
-    public void StepsAfterTheFirst_AllocateNothing(EsdirkTableau tableau)
-    {
-        var (t1, y0, _) = StiffProblems.Problem("rober");
-        var f = new FuncDynamics<double>(3, StiffProblems.Rhs["rober"]);
-        var stepper = Ode.Steps(f, y0, 0, t1, Adaptive(tableau, 1e-10));
-        for (int i = 0; i < 20; i++) Assert.That(stepper.MoveNext(), Is.True);
-        int moved = 0;
-        long allocated = AllocationWindows.Quietest(() => { for (int i = 0; i < 50; i++) moved += stepper.MoveNext() ? 1 : 0; }, windows: 4);
-        Assert.That(moved, Is.EqualTo(200), "every measured window took its 50 steps");
-        Assert.That(allocated, Is.Zero);
-    }
-
-    [Test]
-    public void Adjoint_WithKvaerno5BothWays_MatchesBackpropThroughDormandPrince()
-    {
-        // The adjoint's backward solve makes its own stepper from the same factory, with the backward tolerances.
-        (double[] GradY0, double[] GradTheta) Gradients(SolveOptions options, ISensitivity sensitivity)
-        {
-            var f = new ReversibleLinearDynamics([-3, 1, 0, -1], [1, 0.5]);
-            var tape = new Tape<double>();
-            var x = tape.Variable([1.0, 2.0], new Shape(1, 2));
-            var solve = OdeLayer.Solve(tape, f, x, SaveAt.Times(0, 0.3, 1), options, sensitivity);
-            tape.Backward(Ops.Sum(Ops.Square(solve.States)));
-            return (x.Gradient.ToArray(), f.Parameters.Gradients.ToArray());
-        }
-        var stiff = Gradients(new SolveOptions { Stepper = new Esdirk(EsdirkTableaus.Kvaerno5), RelativeTolerance = 1e-8, AbsoluteTolerance = 1e-10 }, new Adjoint());
-        var reference = Gradients(new SolveOptions { RelativeTolerance = 1e-11, AbsoluteTolerance = 1e-13, MaxSteps = 1_000_000 }, new Backprop());
-        Assert.That(GradientCheck.MaxRelativeToLargest(stiff.GradY0, reference.GradY0), Is.LessThan(1e-5));
-        Assert.That(GradientCheck.MaxRelativeToLargest(stiff.GradTheta, reference.GradTheta), Is.LessThan(1e-5));
-    }
-
-    [Test]
-    public void Backprop_RefusesIt_NamingTheMissingStepVjp()
-    {
-        var f = new ReversibleLinearDynamics([-500, 1, 0, -1], [1, 0.5]);
-        var tape = new Tape<double>();
-        var x = tape.Variable([1.0, 2.0], new Shape(1, 2));
-        var e = Assert.Throws<ArgumentException>(() => OdeLayer.Solve(tape, f, x, SaveAt.End(0, 1), new SolveOptions { Stepper = new Esdirk(EsdirkTableaus.Kvaerno5) }, new Backprop()));
-        Assert.That(e!.Message, Does.Contain("IDifferentiableStepper"));
-    }
+    public void StepsAfterTheFirst_AllocateNothing(EsdirkTableau tableau) =>
+        Assert.That(StiffStepperChecks.WarmStepBytes(new Esdirk(tableau)), Is.Zero);
 
     [TestCaseSource(nameof(Tableaus))]
     public void ProtheroRobinson_FixedSteps_ShowTheStageOrderLimit(EsdirkTableau tableau)

@@ -64,16 +64,7 @@ public class Rosenbrock23Tests
     }
 
     [Test]
-    public void Float_SolvesRobertson()
-    {
-        var (t1, y0, reference) = StiffProblems.Problem("rober");
-        var f = new FuncDynamics<float>(3, StiffProblems.Rhs["rober"]);
-        var sol = Ode.Solve(f, y0.Select(v => (float)v).ToArray(), SaveAt.End(0, t1), new SolveOptions { Stepper = new Rosenbrock23(), RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-7 });
-        double[] y = [.. sol.Values[^3..].ToArray().Select(v => (double)v)];
-        double units = StiffProblems.ToleranceUnits(y, reference, 1e-3, 1e-7);
-        TestContext.Out.WriteLine($"float Robertson: {units:G3} tolerance units, {sol.Stats.AcceptedSteps} steps");
-        Assert.That(units, Is.LessThan(10));
-    }
+    public void Float_SolvesRobertson() => Assert.That(StiffStepperChecks.FloatRobertsonUnits(new Rosenbrock23()), Is.LessThan(10));
 
     [Test]
     public void ANonFiniteJacobian_RejectsUntilATypedFailure_NotAHang()
@@ -86,49 +77,7 @@ public class Rosenbrock23Tests
     }
 
     [Test]
-    public void Adjoint_WithRosenbrockBothWays_MatchesBackpropThroughDormandPrince()
-    {
-        // The adjoint runs the same stepper on its augmented backward system (finite-difference Jacobian there too).
-        // Mild dynamics: the continuous adjoint reconstructs z backwards in time, which a stiff decay makes unstable
-        // whatever the method (measured with W11 = −500: dL/dW ~ 1e139), so a stiff problem's adjoint needs the
-        // forward solution kept or interpolated, not reconstructed.
-        (double[] GradY0, double[] GradTheta) Gradients(SolveOptions options, ISensitivity sensitivity)
-        {
-            var f = new ReversibleLinearDynamics([-3, 1, 0, -1], [1, 0.5]);
-            var tape = new Tape<double>();
-            var x = tape.Variable([1.0, 2.0], new Shape(1, 2));
-            var solve = OdeLayer.Solve(tape, f, x, SaveAt.Times(0, 0.3, 1), options, sensitivity);
-            tape.Backward(Ops.Sum(Ops.Square(solve.States)));
-            return (x.Gradient.ToArray(), f.Parameters.Gradients.ToArray());
-        }
-        var stiff = Gradients(new SolveOptions { Stepper = new Rosenbrock23(), RelativeTolerance = 1e-7, AbsoluteTolerance = 1e-10 }, new Adjoint());
-        var reference = Gradients(new SolveOptions { RelativeTolerance = 1e-11, AbsoluteTolerance = 1e-13, MaxSteps = 1_000_000 }, new Backprop());
-        TestContext.Out.WriteLine($"dL/dθ {string.Join(", ", stiff.GradTheta.Select(v => v.ToString("G6")))} vs {string.Join(", ", reference.GradTheta.Select(v => v.ToString("G6")))}");
-        Assert.That(GradientCheck.MaxRelativeToLargest(stiff.GradY0, reference.GradY0), Is.LessThan(1e-4));
-        Assert.That(GradientCheck.MaxRelativeToLargest(stiff.GradTheta, reference.GradTheta), Is.LessThan(1e-4));
-    }
-
-    [Test]
-    public void Backprop_RefusesIt_NamingTheMissingStepVjp()
-    {
-        var f = new ReversibleLinearDynamics([-500, 1, 0, -1], [1, 0.5]);
-        var tape = new Tape<double>();
-        var x = tape.Variable([1.0, 2.0], new Shape(1, 2));
-        var e = Assert.Throws<ArgumentException>(() => OdeLayer.Solve(tape, f, x, SaveAt.End(0, 1), new SolveOptions { Stepper = new Rosenbrock23() }, new Backprop()));
-        Assert.That(e!.Message, Does.Contain("IDifferentiableStepper"));
-    }
-
-    [Test]
-    public void StepsAfterTheFirst_AllocateNothing()
-    {
-        var (t1, y0, _) = StiffProblems.Problem("rober");
-        var f = new FuncDynamics<double>(3, StiffProblems.Rhs["rober"]);
-        var stepper = Ode.Steps(f, y0, 0, t1, Options(1e-6));
-        for (int i = 0; i < 20; i++) Assert.That(stepper.MoveNext(), Is.True);
-        long allocated = AllocationWindows.Quietest(() => { for (int i = 0; i < 50; i++) stepper.MoveNext(); }, windows: 4);
-        TestContext.Out.WriteLine($"{allocated} bytes over 50 steps at t = {stepper.Time:G4}");
-        Assert.That(allocated, Is.Zero);
-    }
+    public void StepsAfterTheFirst_AllocateNothing() => Assert.That(StiffStepperChecks.WarmStepBytes(new Rosenbrock23(), rtol: 1e-6), Is.Zero);
 
     [Test]
     public void DenseLu_SolvesAPivotingSystem_AndReportsASingularOne()

@@ -107,52 +107,8 @@ public class RosenbrockTests
     }
 
     [TestCaseSource(nameof(Tableaus))]
-    public void StiffReferenceProblems_ReachTheirReference_WithinAHundredToleranceUnits(RosenbrockTableau tableau)
-    {
-        foreach (string name in new[] { "rober", "hires", "vdpolm", "stiff_linear4", "prothero_robinson" })
-        {
-            var (t1, y0, reference) = StiffProblems.Problem(name);
-            var f = new FuncDynamics<double>(y0.Length, StiffProblems.Rhs[name]);
-            var absolute = new List<double>();
-            foreach (double rtol in new[] { 1e-4, 1e-6, 1e-8 })
-            {
-                var sol = Ode.Solve(f, y0, SaveAt.End(0, t1), Adaptive(tableau, rtol));
-                double units = StiffProblems.ToleranceUnits(sol.States[^1], reference, rtol, 1e-4 * rtol);
-                absolute.Add(StiffProblems.ToleranceUnits(sol.States[^1], reference, 0, 1));
-                string scipy = rtol == 1e-4 ? "" : $" (scipy Radau {StiffProblems.ScipyToleranceUnits(name, "Radau", rtol):G3}, BDF {StiffProblems.ScipyToleranceUnits(name, "BDF", rtol):G3}, LSODA {StiffProblems.ScipyToleranceUnits(name, "LSODA", rtol):G3})";
-                TestContext.Out.WriteLine($"{tableau.Name} {name} rtol {rtol:G}: {units:G3} tolerance units{scipy}, {sol.Stats.AcceptedSteps} steps, {sol.Stats.RejectedSteps} rejected, {sol.Stats.FunctionEvaluations} evaluations");
-                if (rtol <= 1e-6)
-                {
-                    double bar = Math.Max(100, 10 * StiffProblems.ScipyToleranceUnits(name, "Radau", rtol));
-                    Assert.That(units, Is.LessThan(bar), $"{tableau.Name} {name} at rtol {rtol}");
-                }
-            }
-            Assert.That(absolute[2], Is.LessThan(absolute[0]), $"{tableau.Name} {name}: the error falls as rtol falls");
-        }
-    }
-
-    public static readonly TestCaseData[] StiffLimitOrders =
-    [
-        new(RosenbrockTableaus.Rodas4, 0.9, 5e-9) { TestName = "ProtheroRobinson_FixedSteps_KeepTheOrderOfTheStiffLimit(Rodas4)" },
-        new(RosenbrockTableaus.Rodas5P, 2.9, 1e-10) { TestName = "ProtheroRobinson_FixedSteps_KeepTheOrderOfTheStiffLimit(Rodas5P)" },
-    ];
-
-    [TestCaseSource(nameof(StiffLimitOrders))]
-    public void ProtheroRobinson_FixedSteps_KeepTheOrderOfTheStiffLimit(RosenbrockTableau tableau, double stiffOrder, double largestError)
-    {
-        // y' = λ(y − sin t) + cos t, λ = −1e6, y = sin t. With h|λ| ≫ 1 the global error is governed by the stiff-limit
-        // (B-convergence) conditions, not the classical order, and these methods have stage order 1. Measured on
-        // h = 0.2 … 0.025: Rodas4 converges at order ≈ 0.9, but from a tiny error (3e-9 at h = 0.2: the reduced term
-        // carries a factor 1/|λ|); Rodas5P, built to satisfy the Prothero–Robinson conditions (Steinebach 2023), at order 3.
-        var f = new FuncDynamics<double>(1, (t, y, d) => d[0] = -1e6 * (y[0] - Math.Sin(t)) + Math.Cos(t));
-        double Error(double h) => Math.Abs(Ode.Solve(f, [0.0], SaveAt.End(0, 2), Fixed(tableau, h)).States[^1][0] - Math.Sin(2));
-        double[] hs = [0.2, 0.1, 0.05, 0.025];
-        double[] errors = [.. hs.Select(Error)];
-        double[] orders = [.. Enumerable.Range(0, hs.Length - 1).Select(i => Math.Log2(errors[i] / errors[i + 1]))];
-        TestContext.Out.WriteLine($"{tableau.Name} Prothero–Robinson: errors {string.Join(" ", errors.Select(e => e.ToString("G3")))}, observed orders {string.Join(" ", orders.Select(o => o.ToString("F2")))}");
-        Assert.That(errors.Max(), Is.LessThan(largestError));
-        Assert.That(orders.Min(), Is.GreaterThan(stiffOrder - 0.1));
-    }
+    public void StiffReferenceProblems_ReachTheirReference_WithinAHundredToleranceUnits(RosenbrockTableau tableau) =>
+        StiffStepperChecks.ReachTheReferences(tableau.Name, new Rosenbrock(tableau));
 
     [TestCaseSource(nameof(Tableaus))]
     public void DenseOutput_IsAccurateInsideSteps_WithoutExtraSteps(RosenbrockTableau tableau)
@@ -170,16 +126,8 @@ public class RosenbrockTests
     }
 
     [TestCaseSource(nameof(Tableaus))]
-    public void Float_SolvesRobertson(RosenbrockTableau tableau)
-    {
-        var (t1, y0, reference) = StiffProblems.Problem("rober");
-        var f = new FuncDynamics<float>(3, StiffProblems.Rhs["rober"]);
-        var sol = Ode.Solve(f, y0.Select(v => (float)v).ToArray(), SaveAt.End(0, t1), new SolveOptions { Stepper = new Rosenbrock(tableau), RelativeTolerance = 1e-3, AbsoluteTolerance = 1e-7 });
-        double[] y = [.. sol.Values[^3..].ToArray().Select(v => (double)v)];
-        double units = StiffProblems.ToleranceUnits(y, reference, 1e-3, 1e-7);
-        TestContext.Out.WriteLine($"{tableau.Name} float Robertson: {units:G3} tolerance units, {sol.Stats.AcceptedSteps} steps");
-        Assert.That(units, Is.LessThan(10));
-    }
+    public void Float_SolvesRobertson(RosenbrockTableau tableau) =>
+        Assert.That(StiffStepperChecks.FloatRobertsonUnits(new Rosenbrock(tableau)), Is.LessThan(10));
 
     [TestCaseSource(nameof(Tableaus))]
     public void ASingularMatrix_RejectsTheStep_UntilATypedFailure(RosenbrockTableau tableau)
@@ -195,18 +143,8 @@ public class RosenbrockTests
     }
 
     [TestCaseSource(nameof(Tableaus))]
-    public void StepsAfterTheFirst_AllocateNothing(RosenbrockTableau tableau)
-    {
-        var (t1, y0, _) = StiffProblems.Problem("rober");
-        var f = new FuncDynamics<double>(3, StiffProblems.Rhs["rober"]);
-        var stepper = Ode.Steps(f, y0, 0, t1, Adaptive(tableau, 1e-10));
-        for (int i = 0; i < 20; i++) Assert.That(stepper.MoveNext(), Is.True);
-        int moved = 0;
-        long allocated = AllocationWindows.Quietest(() => { for (int i = 0; i < 50; i++) moved += stepper.MoveNext() ? 1 : 0; }, windows: 4);
-        TestContext.Out.WriteLine($"{tableau.Name}: {allocated} bytes over 50 steps at t = {stepper.Time:G4}");
-        Assert.That(moved, Is.EqualTo(200), "every measured window took its 50 steps");
-        Assert.That(allocated, Is.Zero);
-    }
+    public void StepsAfterTheFirst_AllocateNothing(RosenbrockTableau tableau) =>
+        Assert.That(StiffStepperChecks.WarmStepBytes(new Rosenbrock(tableau)), Is.Zero);
 
     [TestCaseSource(nameof(Tableaus))]
     public void Statistics_CountOneJacobianPerStartingPoint_AndOneFactorisationPerAttempt(RosenbrockTableau tableau)
