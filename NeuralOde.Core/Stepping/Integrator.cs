@@ -146,22 +146,30 @@ internal sealed class Integrator<T>
     private const int StiffnessCheckInterval = 50;
     private int stiffRun, nonStiffRun;
     private double? stiffFrom;
+    // Accepted steps until the next test (int.MaxValue: never, as without an estimate or once stiffness was found).
+    private int stiffnessCountdown;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void NoteStiffness(double time)
     {
-        if (stiffnessEstimate is null || stiffFrom is not null) return;
-        if (stiffRun == 0 && accepted % StiffnessCheckInterval != 0) return;
-        double ratio = stiffnessEstimate.StiffnessRatio;
+        stiffnessCountdown = StiffnessCheckInterval;
+        double ratio = stiffnessEstimate!.StiffnessRatio;
         if (double.IsNaN(ratio)) return;
         if (ratio > 0.98)
         {
             nonStiffRun = 0;
-            if (++stiffRun == 15) stiffFrom = time;
+            if (++stiffRun == 15)
+            {
+                stiffFrom = time;
+                stiffnessCountdown = int.MaxValue;
+                return;
+            }
         }
         else if (++nonStiffRun == 6)
         {
             stiffRun = 0;
         }
+        if (stiffRun > 0) stiffnessCountdown = 1;
     }
 
     /// <summary>Why h could shrink no further: a non-finite state, the stepper's own reason, or the error test.</summary>
@@ -200,6 +208,7 @@ internal sealed class Integrator<T>
         stepper.FunctionEvaluations = 0;
         stiffRun = nonStiffRun = 0;
         stiffFrom = null;
+        stiffnessCountdown = stiffnessEstimate is null ? int.MaxValue : StiffnessCheckInterval;
         if (stepperStatistics is not null)
         {
             stepperStatistics.JacobianEvaluations = 0;
@@ -320,12 +329,8 @@ internal sealed class Integrator<T>
             double plannedEnd = landing ? stop : pi is null ? gridEnd : t + hTry;
             StepOutcome outcome = stepper.Step(f, new StepInput(t, hTry, beforeJump, plannedEnd), y, haveF0 ? fCur : default, yNew, pi is null ? default : err);
             attempted++;
-            stepperFailure = outcome.Rejection switch
-            {
-                StepRejection.NewtonDidNotConverge => SolveFailure.NewtonDidNotConverge,
-                StepRejection.SingularMatrix => SolveFailure.SingularMatrix,
-                _ => SolveFailure.None,
-            };
+            stepperFailure = outcome.Rejection == StepRejection.None ? SolveFailure.None
+                : outcome.Rejection == StepRejection.SingularMatrix ? SolveFailure.SingularMatrix : SolveFailure.NewtonDidNotConverge;
             StartDerivativeSource source = outcome.StartDerivativeSupplied ? f0Source : StartDerivativeSource.EvaluatedInStep;
             if (!haveF0 && stepper.TakesStartDerivative)
             {
@@ -369,7 +374,7 @@ internal sealed class Integrator<T>
             accepted++;
             lastAccepted = hTry;
             tNew = plannedEnd;
-            NoteStiffness(tNew);
+            if (--stiffnessCountdown <= 0) NoteStiffness(tNew);
             if (pi is null)
             {
                 gridIndex++;
