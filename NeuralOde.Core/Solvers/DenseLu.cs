@@ -79,4 +79,29 @@ internal sealed class DenseLu
             b[i] = sum / a[i * n + i];
         }
     }
+
+    /// <summary>
+    /// Solves Aᵀ x = b in place with the last factorisation: Aᵀ = Uᵀ·Lᵀ·P, so Uᵀ z = b forward, Lᵀ v = z backward,
+    /// then x = Pᵀ v (the row swaps undone in reverse order). What a gradient through an implicit step needs.
+    /// </summary>
+    public void SolveTransposed(Span<double> b)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            double sum = b[i];
+            for (int j = 0; j < i; j++) sum -= a[j * n + i] * b[j];
+            b[i] = sum / a[i * n + i];
+        }
+        for (int i = n - 2; i >= 0; i--)
+        {
+            double sum = b[i];
+            for (int j = i + 1; j < n; j++) sum -= a[j * n + i] * b[j];
+            b[i] = sum;
+        }
+        for (int k = n - 1; k >= 0; k--)
+        {
+            int p = pivots[k];
+            if (p != k) (b[k], b[p]) = (b[p], b[k]);
+        }
+    }
 }

@@ -94,4 +94,23 @@ public class Rosenbrock23Tests
         singular.CopyTo(lu.Matrix);
         Assert.That(lu.Factor(), Is.False);
     }
+
+    [Test]
+    public void DenseLu_TransposedSolve_AgreesWithMathNetOnTheTransposedMatrix()
+    {
+        // A random 7 × 7 with a small leading diagonal, so partial pivoting swaps rows; MathNet solves Aᵀx = b itself.
+        const int n = 7;
+        var random = new Random(5);
+        double[] a = [.. Enumerable.Range(0, n * n).Select(_ => random.NextDouble() * 2 - 1)];
+        for (int i = 0; i < n; i++) a[i * n + i] *= 1e-3;
+        double[] b = [.. Enumerable.Range(0, n).Select(_ => random.NextDouble() * 2 - 1)];
+        var lu = new DenseLu(n);
+        a.CopyTo(lu.Matrix);
+        Assert.That(lu.Factor(), Is.True);
+        double[] x = [.. b];
+        lu.SolveTransposed(x);
+        var matrix = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(n, n, (i, j) => a[i * n + j]);
+        var expected = matrix.Transpose().Solve(MathNet.Numerics.LinearAlgebra.Vector<double>.Build.DenseOfArray(b));
+        for (int i = 0; i < n; i++) Assert.That(x[i], Is.EqualTo(expected[i]).Within(1e-12 * expected.AbsoluteMaximum()), $"x[{i}]");
+    }
 }
