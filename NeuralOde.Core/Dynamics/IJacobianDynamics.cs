@@ -11,7 +11,7 @@ namespace NeuralOde.Core.Dynamics;
 /// The layout is block-diagonal when the dynamics are also <see cref="IDifferentiableDynamics{T}"/> with
 /// <see cref="IDifferentiableDynamics{T}.IndependentRows"/> R &gt; 1 (R blocks of D × D, block r at r·D², each
 /// row-major), and one dense row-major n × n matrix otherwise. ∂f/∂t, which Rosenbrock methods need, is still taken by
-/// a forward difference (one evaluation). The Jacobian's own work is not counted in the function evaluations (its calls
+/// a forward difference (one evaluation) unless the dynamics are also <see cref="ITimeDerivativeDynamics{T}"/>. The Jacobian's own work is not counted in the function evaluations (its calls
 /// are <see cref="SolveStats.JacobianEvaluations"/>). <see cref="ExactJacobian{T}"/> builds one from the vector–Jacobian products of
 /// any differentiable dynamics.
 /// </remarks>

@@ -74,6 +74,12 @@ internal sealed class LinearlyImplicitSystem<T>
                 evaluations++;
             }
             Span<double> dt = timeDerivative ? TimeDerivative : default;
+            if (f is ITimeDerivativeDynamics<T> exactInTime && !dt.IsEmpty)
+            {
+                // The dynamics' own ∂f/∂t: no difference in t below.
+                exactInTime.TimeDerivative(t, y0, dt);
+                dt = default;
+            }
             if (f is IJacobianDynamics<T> given)
             {
                 // The dynamics' own Jacobian (exact, no evaluations of f); ∂f/∂t still by a difference.
@@ -121,6 +127,16 @@ internal sealed class LinearlyImplicitSystem<T>
             worst = Math.Max(worst, sum);
         }
         return worst;
+    }
+
+    /// <summary>The diagonal blocks of the last Jacobian, block r at r·D², each row-major D × D.</summary>
+    public ReadOnlySpan<double> Jacobian => derivatives is null ? default : derivatives.Jacobian;
+
+    /// <summary>Overwrites <paramref name="rhs"/> with (I − hγJ)⁻ᵀ·rhs, block by block: the transposed solve of a step's gradient.</summary>
+    public void SolveTransposed(Span<double> rhs)
+    {
+        int d = n / lus.Length;
+        for (int r = 0; r < lus.Length; r++) lus[r].SolveTransposed(rhs.Slice(r * d, d));
     }
 
     /// <summary>Overwrites <paramref name="rhs"/> with (I − hγJ)⁻¹·rhs, block by block.</summary>

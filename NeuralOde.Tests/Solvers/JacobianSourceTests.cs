@@ -41,6 +41,34 @@ public class JacobianSourceTests
         Assert.That(analytic.Stats.FunctionEvaluations, Is.LessThan(differenced.Stats.FunctionEvaluations - 2 * analytic.Stats.JacobianEvaluations));
     }
 
+    /// <summary>Robertson with its analytic Jacobian and its time derivative (zero: the kinetics are autonomous).</summary>
+    private sealed class AutonomousRobertson : IJacobianDynamics<double>, ITimeDerivativeDynamics<double>
+    {
+        private readonly RobertsonWithJacobian inner = new();
+
+        public int Dimension => 3;
+
+        public void Evaluate(double t, ReadOnlySpan<double> y, Span<double> d) => inner.Evaluate(t, y, d);
+
+        public void Jacobian(double t, ReadOnlySpan<double> y, Span<double> j) => inner.Jacobian(t, y, j);
+
+        public void TimeDerivative(double t, ReadOnlySpan<double> y, Span<double> dfdt) => dfdt.Clear();
+    }
+
+    [Test]
+    public void AUsersTimeDerivative_SavesRosenbrocksDifferenceInTime()
+    {
+        // Rodas5P needs ∂f/∂t: given, it is one evaluation fewer per Jacobian; the same steps, the same accuracy.
+        var (t1, y0, reference) = StiffProblems.Problem("rober");
+        var options = new SolveOptions { Stepper = new Rosenbrock(RosenbrockTableaus.Rodas5P), RelativeTolerance = 1e-6, AbsoluteTolerance = 1e-10, MaxSteps = 100_000 };
+        var given = Ode.Solve(new AutonomousRobertson(), y0, SaveAt.End(0, t1), options);
+        var differenced = Ode.Solve(new RobertsonWithJacobian(), y0, SaveAt.End(0, t1), options);
+        TestContext.Out.WriteLine($"given ∂f/∂t: {given.Stats.FunctionEvaluations} evaluations / {given.Stats.AcceptedSteps} steps; differenced: {differenced.Stats.FunctionEvaluations} / {differenced.Stats.AcceptedSteps}");
+        Assert.That(given.Stats.AcceptedSteps, Is.EqualTo(differenced.Stats.AcceptedSteps));
+        Assert.That(given.Stats.FunctionEvaluations, Is.EqualTo(differenced.Stats.FunctionEvaluations - differenced.Stats.JacobianEvaluations));
+        Assert.That(StiffProblems.ToleranceUnits(given.States[^1], reference, 1e-6, 1e-10), Is.LessThan(10));
+    }
+
     [Test]
     public void AJacobianWithANaN_IsATypedFailure()
     {
