@@ -28,6 +28,9 @@ public sealed class ExactJacobian<T> : IDifferentiableDynamics<T>, IJacobianDyna
         gradTheta = new T[dynamics.Parameters.Length];
     }
 
+    /// <summary>Whether this wraps <paramref name="dynamics"/> itself (or is it).</summary>
+    internal bool Wraps(IDifferentiableDynamics<T> dynamics) => ReferenceEquals(inner, dynamics) || ReferenceEquals(this, dynamics);
+
     /// <inheritdoc/>
     public int Dimension => inner.Dimension;
 

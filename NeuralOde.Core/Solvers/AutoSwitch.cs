@@ -20,6 +20,11 @@ namespace NeuralOde.Core.Solvers;
 /// explicit method's solution and evaluation count. Dense output is cubic Hermite. The number of switches is in
 /// <see cref="SolveStats.MethodSwitches"/>.
 /// </para>
+/// <para>
+/// Gradients: the adjoint (<c>Adjoint { Interpolating = true }</c> on a stiff problem). Backprop and Checkpointed refuse
+/// it: which method takes a step depends on the switching history, not on the step's start state, so a step cannot be
+/// recomputed from its start; choose the stiff method itself for them.
+/// </para>
 /// </remarks>
 public sealed class AutoSwitch : IStepperFactory
 {

@@ -16,9 +16,13 @@ namespace NeuralOde.Core.Solvers;
 /// fails with NewtonDidNotConverge, or SingularMatrix when I − hγJ could not be factored.
 /// </para>
 /// <para>
-/// Plain solves, <see cref="OdeStepper{T}"/>, events, dense output (cubic Hermite) and the adjoint's backward solve run
-/// it; Backprop and Checkpointed refuse it, as they need a step's vector–Jacobian product. Zero bytes are allocated per
-/// step once the stepper exists.
+/// Plain solves, <see cref="OdeStepper{T}"/>, events, dense output (cubic Hermite) and the adjoint run it, and Backprop
+/// and Checkpointed differentiate its steps by the implicit function theorem: at each converged stage the exact
+/// Jacobian (D vector–Jacobian products, block-diagonal for independent rows) is factored and one transposed solve
+/// gives the stage's cotangent; the Newton iterations are never differentiated, so the gradient is that of the exact
+/// stage solutions (the forward's differ from them within the Newton tolerance). The Newton's convergence memory is
+/// reset at each step, so a step is a function of its start state, as recomputing it requires. Zero bytes are allocated
+/// per step, forward or backward, once the buffers exist.
 /// </para>
 /// </remarks>
 public sealed class Esdirk : IStepperFactory

@@ -4,7 +4,7 @@ using NeuralOde.Core.Dynamics;
 namespace NeuralOde.Core.Solvers;
 
 /// <summary>The stepper of <see cref="Esdirk"/>: any <see cref="EsdirkTableau"/>, one Jacobian and one LU per step, simplified Newton per stage.</summary>
-internal sealed class EsdirkStepper<T> : IStepper<T>, IStepperStatistics, IJacobianBound
+internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStatistics, IJacobianBound
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly EsdirkTableau tableau;
@@ -16,7 +16,17 @@ internal sealed class EsdirkStepper<T> : IStepper<T>, IStepperStatistics, IJacob
     private readonly double[] delta;
     private readonly T[][] k;
     private readonly T[] f0, fEnd, baseState, stage, stageDerivative;
-    // Hairer's η of the last converged stage, carried into the next stage's first iteration (Radau5's FACCON).
+    // The converged stages Y_s of the last step (Y_0 = y0 is not kept): what the step's VJP linearises about.
+    private readonly T[][] stageStates;
+    // The gradient's: the exact Jacobian at each stage, its own factorisation, and the cotangents (made by the first VJP).
+    private LinearlyImplicitSystem<T>? stageSystem;
+    private ExactJacobian<T>? exactJacobian;
+    private double[][] kBar = [];
+    private double[] mu = [];
+    private T[] cotangent = [], gradY = [], gradTheta = [], y1Recomputed = [];
+    // Hairer's η of the last converged stage, carried into the next stage's first iteration (Radau5's FACCON) within a
+    // step, and reset at each step's start: the step is then a function of its start state alone, as recomputing it
+    // for a gradient (Checkpointed, a step VJP) requires.
     private double eta = 1;
 
     public EsdirkStepper(Esdirk method, int n, StepperTolerances tolerances)
@@ -41,6 +51,8 @@ internal sealed class EsdirkStepper<T> : IStepper<T>, IStepperStatistics, IJacob
         baseState = new T[n];
         stage = new T[n];
         stageDerivative = new T[n];
+        stageStates = new T[stages][];
+        for (int i = 1; i < stages; i++) stageStates[i] = new T[n];
     }
 
     public int Dimension => n;
@@ -83,6 +95,7 @@ internal sealed class EsdirkStepper<T> : IStepper<T>, IStepperStatistics, IJacob
     {
         double t = input.Time, h = input.StepSize, hg = h * tableau.Gamma;
         bool supplied = !f0In.IsEmpty;
+        eta = 1;
         int evaluations = system.Prepare(f, t, h, tableau.Gamma, y0, f0In, timeDerivative: false, out bool factored);
         if (!factored) return Reject(y0, y1, error, evaluations, supplied, StepRejection.SingularMatrix);
         f0.CopyTo(k[0]);
@@ -105,6 +118,7 @@ internal sealed class EsdirkStepper<T> : IStepper<T>, IStepperStatistics, IJacob
             T inverse = T.CreateTruncating(1 / hg);
             T[] ks = k[s];
             for (int i = 0; i < n; i++) ks[i] = (stage[i] - baseState[i]) * inverse;
+            stage.CopyTo(stageStates[s], 0);
         }
         // Stiffly accurate: y1 is the last stage. f(t1, y1) is the next step's first stage and Hermite's end slope.
         stage.CopyTo(y1);
@@ -176,6 +190,91 @@ internal sealed class EsdirkStepper<T> : IStepper<T>, IStepperStatistics, IJacob
         }
         return false;
     }
+
+    /// <summary>
+    /// The step's discrete vector–Jacobian product by the implicit function theorem: each stage Y_s = base_s + hγ·f(t_s, Y_s)
+    /// is taken as solved exactly, so dY_s = M_s⁻¹·(dbase_s + hγ·∂f/∂θ·dθ) with M_s = I − hγ·J(t_s, Y_s), and the
+    /// cotangent μ_s = M_s⁻ᵀ·Ȳ_s is one transposed solve with the exact Jacobian at the converged stage (from D
+    /// vector–Jacobian products, block-diagonal for independent rows); the Newton iterations, the predictor and the
+    /// frozen Jacobian they used are never differentiated. k_s = f(t_s, Y_s) feeds the later stages' bases.
+    /// </summary>
+    public int StepVjp(IDifferentiableDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> y1Bar, Span<T> y0Bar, Span<T> thetaBar)
+    {
+        EnsureGradientBuffers(f);
+        // Recompute the stages from y0 (deterministic: the Newton's memory is reset at each step's start).
+        var outcome = Step(f, input, y0, default, y1Recomputed, default);
+        if (outcome.Rejection != StepRejection.None)
+            throw new InvalidOperationException($"The step from t = {input.Time} with h = {input.StepSize} was accepted by the forward but is refused when recomputed ({outcome.Rejection}).");
+        int evaluations = outcome.Evaluations;
+        double t = input.Time, h = input.StepSize, hg = h * tableau.Gamma;
+        ReadOnlySpan<double> c = tableau.C;
+        for (int s = 0; s < stages; s++) Array.Clear(kBar[s]);
+        int blocks = f.IndependentRows > 1 && n % f.IndependentRows == 0 ? f.IndependentRows : 1, d = n / blocks;
+        for (int s = stages - 1; s >= 1; s--)
+        {
+            double ts = ExplicitRungeKutta<T>.StageTimeFor(t, h, c[s], false, input.EndStageBeforeStepEnd);
+            T[] ys = stageStates[s];
+            // J_s at the converged stage, and I − hγJ_s factored (k_s is f there: no evaluation).
+            stageSystem!.Prepare(exactJacobian!, ts, h, tableau.Gamma, ys, k[s], timeDerivative: false, out bool factored);
+            evaluations += d;
+            if (!factored)
+                throw new InvalidOperationException($"I − hγJ at stage {s} of the step from t = {t} with h = {h} is singular or not finite: the implicit function theorem gives no gradient there.");
+            // Ȳ_s = ȳ1 (the last stage is y1) + J_sᵀ·k̄_s.
+            double[] bar = kBar[s];
+            ReadOnlySpan<double> jacobian = stageSystem.Jacobian;
+            for (int b = 0; b < blocks; b++)
+            {
+                int offset = b * d, block = b * d * d;
+                for (int j = 0; j < d; j++)
+                {
+                    double sum = s == stages - 1 ? double.CreateTruncating(y1Bar[offset + j]) : 0;
+                    for (int i = 0; i < d; i++) sum += jacobian[block + i * d + j] * bar[offset + i];
+                    mu[offset + j] = sum;
+                }
+            }
+            stageSystem.SolveTransposed(mu);
+            // θ̄ += ∂f/∂θᵀ·(k̄_s + hγ·μ_s): one VJP at the stage (its y part is already in μ).
+            for (int i = 0; i < n; i++) cotangent[i] = T.CreateTruncating(bar[i] + hg * mu[i]);
+            f.Vjp(ts, ys, cotangent, gradY, gradTheta);
+            evaluations++;
+            Accumulate(gradTheta, thetaBar);
+            // base_s = y0 + h·Σ_{j<s} a_sj k_j.
+            for (int i = 0; i < n; i++) y0Bar[i] += T.CreateTruncating(mu[i]);
+            ReadOnlySpan<double> a = tableau.A(s);
+            for (int j = 0; j < a.Length; j++)
+            {
+                if (a[j] == 0) continue;
+                double w = h * a[j];
+                double[] target = kBar[j];
+                for (int i = 0; i < n; i++) target[i] += w * mu[i];
+            }
+        }
+        // k_0 = f(t, y0).
+        for (int i = 0; i < n; i++) cotangent[i] = T.CreateTruncating(kBar[0][i]);
+        f.Vjp(t, y0, cotangent, gradY, gradTheta);
+        evaluations++;
+        Accumulate(gradY, y0Bar);
+        Accumulate(gradTheta, thetaBar);
+        return evaluations;
+    }
+
+    private void EnsureGradientBuffers(IDifferentiableDynamics<T> f)
+    {
+        if (stageSystem is null)
+        {
+            stageSystem = new LinearlyImplicitSystem<T>(n);
+            kBar = new double[stages][];
+            for (int s = 0; s < stages; s++) kBar[s] = new double[n];
+            mu = new double[n];
+            cotangent = new T[n];
+            gradY = new T[n];
+            y1Recomputed = new T[n];
+        }
+        if (exactJacobian is null || !exactJacobian.Wraps(f)) exactJacobian = new ExactJacobian<T>(f);
+        if (gradTheta.Length != f.Parameters.Length) gradTheta = new T[f.Parameters.Length];
+    }
+
+    private static void Accumulate(ReadOnlySpan<T> source, Span<T> destination) => System.Numerics.Tensors.TensorPrimitives.Add(destination, source, destination);
 
     /// <summary>destination = y0 + h·Σ_j weights_j k_j over the given weights.</summary>
     private void Combine(ReadOnlySpan<T> y0, ReadOnlySpan<double> weights, double h, Span<T> destination)

@@ -5,7 +5,7 @@ namespace NeuralOde.Core.Solvers;
 
 /// <summary>
 /// The linear algebra every Rosenbrock and ESDIRK step starts with: f(t, y0) (the loop's or evaluated), ∂f/∂y and ∂f/∂t
-/// by forward differences, and I − hγJ factored once for all the step's stages, with the counters the loop reports.
+/// by forward differences (or the dynamics' own, <see cref="IJacobianDynamics{T}"/> and <see cref="ITimeDerivativeDynamics{T}"/>), and I − hγJ factored once for all the step's stages, with the counters the loop reports.
 /// For dynamics of B independent rows the Jacobian is block diagonal and so is the matrix: B factorisations of D × D
 /// (O(B·D³) work and O(B·D²) memory, linear in the batch), never one of (B·D)².
 /// </summary>

@@ -19,7 +19,8 @@ namespace NeuralOde.Core.Solvers;
 /// type, √ε where both are 0), formed and factored (LU with partial pivoting, in double) afresh at every attempted step. A singular or
 /// non-finite W rejects the step (NaN error estimate), so the loop shrinks h and, if that never helps, stops with
 /// StepSizeUnderflow or NonFiniteState. Plain solves, <see cref="OdeStepper{T}"/>, events, dense output and the adjoint's
-/// backward solve run it; Backprop and Checkpointed need a step VJP and refuse it. The continuous adjoint reconstructs
+/// backward solve run it, and Backprop and Checkpointed give the exact gradient of its discrete solve (as
+/// <see cref="Rosenbrock"/>'s, J's and T's own dependence on y0 and θ included). The continuous adjoint reconstructs
 /// the state backwards in time, which is unstable for a stiff decay whatever the method: use it for mildly stiff
 /// problems only.
 /// </para>

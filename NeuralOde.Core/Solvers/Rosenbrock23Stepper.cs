@@ -4,7 +4,7 @@ using NeuralOde.Core.Dynamics;
 namespace NeuralOde.Core.Solvers;
 
 /// <summary>The stepper of <see cref="Rosenbrock23"/> (see there for the formulas).</summary>
-internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics, IJacobianBound
+internal sealed class Rosenbrock23Stepper<T> : IDifferentiableStepper<T>, IStepperStatistics, IJacobianBound
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static readonly double D = 1 / (2 + Math.Sqrt(2));
@@ -14,6 +14,12 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics, 
     private readonly LinearlyImplicitSystem<T> system;
     private readonly double[] rhs, timeDerivative;
     private readonly T[] f0, f1, f2, k1, k2, k3, probe;
+    // The gradient's buffers, made by its first step VJP.
+    private double[][] lambdas = [];
+    private T[][] directions = [];
+    private double[] bar = [], timeBar = [];
+    private T[] cotangent = [], gradY = [], gradTheta = [], y1Recomputed = [];
+    private JacobianCurvature<T>? curvature;
 
     public Rosenbrock23Stepper(int n)
     {
@@ -117,6 +123,74 @@ internal sealed class Rosenbrock23Stepper<T> : IStepper<T>, IStepperStatistics, 
         T b = T.CreateTruncating(h * theta * (theta - 2 * D) / (1 - 2 * D));
         for (int i = 0; i < n; i++) destination[i] = y0[i] + a * k1[i] + b * k2[i];
     }
+
+    /// <summary>
+    /// The step's exact discrete vector–Jacobian product, J and ∂f/∂t taken as the exact derivatives at (t, y0). y1 =
+    /// y0 + h·k2 with k2 = W⁻¹(f1 − k1) + k1 and k1 = W⁻¹(f0 + h·d·∂f/∂t), W = I − h·d·J: each W⁻¹ becomes a transposed
+    /// solve λ = W⁻ᵀ·x̄, and each contributes h·d·λ·xᵀ to J̄ (the second-order term of <see cref="JacobianCurvature{T}"/>).
+    /// The error estimate's third stage is not differentiated.
+    /// </summary>
+    public int StepVjp(IDifferentiableDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> y1Bar, Span<T> y0Bar, Span<T> thetaBar)
+    {
+        EnsureGradientBuffers(f);
+        var outcome = Step(f, input, y0, default, y1Recomputed, default);
+        if (outcome.Rejection != StepRejection.None)
+            throw new InvalidOperationException($"The step from t = {input.Time} with h = {input.StepSize} was accepted by the forward but is refused when recomputed ({outcome.Rejection}).");
+        int evaluations = outcome.Evaluations;
+        double t = input.Time, h = input.StepSize, hd = h * D;
+        // k̄2 = h·ȳ1; x2 = W⁻¹(f1 − k1) = k2 − k1, λ2 = W⁻ᵀ·k̄2 is the cotangent of f1 − k1.
+        Accumulate(y1Bar, y0Bar);
+        double[] lambda2 = lambdas[1], lambda1 = lambdas[0];
+        for (int i = 0; i < n; i++) lambda2[i] = h * double.CreateTruncating(y1Bar[i]);
+        lambda2.CopyTo(bar, 0);
+        system.SolveTransposed(lambda2);
+        for (int i = 0; i < n; i++) directions[1][i] = k2[i] - k1[i];
+        // f1 = f(t + h/2, y0 + (h/2)·k1).
+        for (int i = 0; i < n; i++) cotangent[i] = T.CreateTruncating(lambda2[i]);
+        T half = T.CreateTruncating(0.5 * h);
+        for (int i = 0; i < n; i++) probe[i] = y0[i] + half * k1[i];
+        f.Vjp(t + 0.5 * h, probe, cotangent, gradY, gradTheta);
+        evaluations++;
+        Accumulate(gradY, y0Bar);
+        Accumulate(gradTheta, thetaBar);
+        // k̄1 = k̄2 − λ2 + (h/2)·p̄; λ1 = W⁻ᵀ·k̄1 is the cotangent of f0 + h·d·∂f/∂t.
+        for (int i = 0; i < n; i++) lambda1[i] = bar[i] - lambda2[i] + 0.5 * h * double.CreateTruncating(gradY[i]);
+        system.SolveTransposed(lambda1);
+        k1.CopyTo(directions[0], 0);
+        for (int i = 0; i < n; i++) cotangent[i] = T.CreateTruncating(lambda1[i]);
+        f.Vjp(t, y0, cotangent, gradY, gradTheta);
+        evaluations++;
+        Accumulate(gradY, y0Bar);
+        Accumulate(gradTheta, thetaBar);
+        for (int i = 0; i < n; i++) timeBar[i] = hd * lambda1[i];
+        // J̄ = h·d·(λ1·k1ᵀ + λ2·x2ᵀ).
+        for (int i = 0; i < n; i++)
+        {
+            lambda1[i] *= hd;
+            lambda2[i] *= hd;
+        }
+        evaluations += curvature!.AddJacobianTerm(f, t, y0, lambdas, directions, 2, y0Bar, thetaBar);
+        evaluations += curvature.AddTimeTerm(f, t, h, y0, timeBar, y0Bar, thetaBar);
+        return evaluations;
+    }
+
+    private void EnsureGradientBuffers(IDifferentiableDynamics<T> f)
+    {
+        if (curvature is null)
+        {
+            curvature = new JacobianCurvature<T>(n);
+            lambdas = [new double[n], new double[n]];
+            directions = [new T[n], new T[n]];
+            bar = new double[n];
+            timeBar = new double[n];
+            cotangent = new T[n];
+            gradY = new T[n];
+            y1Recomputed = new T[n];
+        }
+        if (gradTheta.Length != f.Parameters.Length) gradTheta = new T[f.Parameters.Length];
+    }
+
+    private static void Accumulate(ReadOnlySpan<T> source, Span<T> destination) => System.Numerics.Tensors.TensorPrimitives.Add(destination, source, destination);
 
     private void Solve(Span<T> destination)
     {

@@ -4,7 +4,7 @@ using NeuralOde.Core.Dynamics;
 namespace NeuralOde.Core.Solvers;
 
 /// <summary>The stepper of <see cref="Rosenbrock"/>: any <see cref="RosenbrockTableau"/>, one Jacobian and one LU per step.</summary>
-internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics, IJacobianBound
+internal sealed class RosenbrockStepper<T> : IDifferentiableStepper<T>, IStepperStatistics, IJacobianBound
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly RosenbrockTableau tableau;
@@ -15,6 +15,11 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics, IJ
     private readonly T[] f0, stageState, stageDerivative, y1Copy;
     private bool denseReady;
     private readonly T[][] denseTerms;
+    // The gradient's buffers, made by its first step VJP.
+    private double[][] uBar = [], lambda = [];
+    private double[] timeBar = [];
+    private T[] cotangent = [], gradY = [], gradTheta = [], y1Recomputed = [];
+    private JacobianCurvature<T>? curvature;
 
     public RosenbrockStepper(RosenbrockTableau tableau, int n)
     {
@@ -136,6 +141,99 @@ internal sealed class RosenbrockStepper<T> : IStepper<T>, IStepperStatistics, IJ
             destination[i] = (one - th) * y0[i] + th * (y1Copy[i] + (one - th) * inner);
         }
     }
+
+    /// <summary>
+    /// The step's exact discrete vector–Jacobian product, J and ∂f/∂t taken as the exact derivatives at (t, y0) (the
+    /// forward's differences approximate them). With M = I − hγJ and r_s the right side of stage s (M·u_s = hγ·r_s),
+    /// reverse mode gives λ_s = hγ·M⁻ᵀ·ū_s, one transposed solve with the forward's factorisation; λ_s then flows to
+    /// f(Y_s) (a VJP at the stage), to the earlier u_j through C and A, to ∂f/∂t through h·d_s, and to J as the rank-one
+    /// term λ_s·u_sᵀ, whose dependence on y0 and θ is the second-order term of <see cref="JacobianCurvature{T}"/>.
+    /// </summary>
+    public int StepVjp(IDifferentiableDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> y1Bar, Span<T> y0Bar, Span<T> thetaBar)
+    {
+        EnsureGradientBuffers(f);
+        // Recompute the stages, the Jacobian and the factorisation from y0 (the step is a deterministic function of it).
+        var outcome = Step(f, input, y0, default, y1Recomputed, default);
+        if (outcome.Rejection != StepRejection.None)
+            throw new InvalidOperationException($"The step from t = {input.Time} with h = {input.StepSize} was accepted by the forward but is refused when recomputed ({outcome.Rejection}).");
+        int evaluations = outcome.Evaluations;
+        double t = input.Time, h = input.StepSize, hg = h * tableau.Gamma;
+        ReadOnlySpan<double> m = tableau.M, d = tableau.D, c = tableau.C;
+        for (int s = 0; s < stages; s++)
+        {
+            double ms = s < m.Length ? m[s] : 0;
+            double[] bar = uBar[s];
+            for (int i = 0; i < n; i++) bar[i] = ms * double.CreateTruncating(y1Bar[i]);
+        }
+        Accumulate(y1Bar, y0Bar);
+        Array.Clear(timeBar);
+        for (int s = stages - 1; s >= 0; s--)
+        {
+            double[] lam = lambda[s];
+            uBar[s].CopyTo(lam, 0);
+            system.SolveTransposed(lam);
+            for (int i = 0; i < n; i++) lam[i] *= hg;
+            ReadOnlySpan<double> cs = tableau.CMatrix(s);
+            for (int j = 0; j < s && j < cs.Length; j++)
+            {
+                if (cs[j] == 0) continue;
+                double cj = cs[j] / h;
+                double[] bar = uBar[j];
+                for (int i = 0; i < n; i++) bar[i] += cj * lam[i];
+            }
+            if (d[s] != 0)
+            {
+                double hd = h * d[s];
+                for (int i = 0; i < n; i++) timeBar[i] += hd * lam[i];
+            }
+            if (s == 0) continue;
+            // f(t_s, Y_s), Y_s = y0 + Σ_{j<s} a_sj u_j.
+            Combine(y0, tableau.A(s), stageState);
+            for (int i = 0; i < n; i++) cotangent[i] = T.CreateTruncating(lam[i]);
+            f.Vjp(ExplicitRungeKutta<T>.StageTimeFor(t, h, c[s], false, input.EndStageBeforeStepEnd), stageState, cotangent, gradY, gradTheta);
+            evaluations++;
+            Accumulate(gradY, y0Bar);
+            Accumulate(gradTheta, thetaBar);
+            ReadOnlySpan<double> a = tableau.A(s);
+            for (int j = 0; j < a.Length; j++)
+            {
+                if (a[j] == 0) continue;
+                double[] bar = uBar[j];
+                for (int i = 0; i < n; i++) bar[i] += a[j] * double.CreateTruncating(gradY[i]);
+            }
+        }
+        // The first stage is f(t, y0) itself.
+        for (int i = 0; i < n; i++) cotangent[i] = T.CreateTruncating(lambda[0][i]);
+        f.Vjp(t, y0, cotangent, gradY, gradTheta);
+        evaluations++;
+        Accumulate(gradY, y0Bar);
+        Accumulate(gradTheta, thetaBar);
+        evaluations += curvature!.AddJacobianTerm(f, t, y0, lambda, u, stages, y0Bar, thetaBar);
+        evaluations += curvature.AddTimeTerm(f, t, h, y0, timeBar, y0Bar, thetaBar);
+        return evaluations;
+    }
+
+    private void EnsureGradientBuffers(IDifferentiableDynamics<T> f)
+    {
+        if (curvature is null)
+        {
+            curvature = new JacobianCurvature<T>(n);
+            uBar = new double[stages][];
+            lambda = new double[stages][];
+            for (int s = 0; s < stages; s++)
+            {
+                uBar[s] = new double[n];
+                lambda[s] = new double[n];
+            }
+            timeBar = new double[n];
+            cotangent = new T[n];
+            gradY = new T[n];
+            y1Recomputed = new T[n];
+        }
+        if (gradTheta.Length != f.Parameters.Length) gradTheta = new T[f.Parameters.Length];
+    }
+
+    private static void Accumulate(ReadOnlySpan<T> source, Span<T> destination) => System.Numerics.Tensors.TensorPrimitives.Add(destination, source, destination);
 
     /// <summary>destination = start + Σ_j weights_j u_j over the given weights (start empty: zero).</summary>
     private void Combine(ReadOnlySpan<T> start, ReadOnlySpan<double> weights, Span<T> destination)

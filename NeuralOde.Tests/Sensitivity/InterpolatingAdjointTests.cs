@@ -11,60 +11,6 @@ namespace NeuralOde.Tests.Sensitivity;
 /// <summary>The interpolating adjoint: z read from the forward's continuous solution, so stiff problems get gradients.</summary>
 public class InterpolatingAdjointTests
 {
-    /// <summary>Robertson's kinetics with log-parameterised rate constants θ = ln k (k1 = 0.04, k2 = 3e7, k3 = 1e4), analytic VJPs.</summary>
-    private sealed class RobertsonLogRates : IDifferentiableDynamics<double>
-    {
-        private readonly Parameter<double> logK;
-
-        public RobertsonLogRates()
-        {
-            logK = Parameters.Add("logk", new Shape(1, 3));
-            logK.Value[0] = Math.Log(0.04);
-            logK.Value[1] = Math.Log(3e7);
-            logK.Value[2] = Math.Log(1e4);
-        }
-
-        public int Dimension => 3;
-
-        public ParameterSet<double> Parameters { get; } = new();
-
-        public void Evaluate(double t, ReadOnlySpan<double> y, Span<double> d)
-        {
-            double k1 = Math.Exp(logK.Value[0]), k2 = Math.Exp(logK.Value[1]), k3 = Math.Exp(logK.Value[2]);
-            d[0] = -k1 * y[0] + k3 * y[1] * y[2];
-            d[2] = k2 * y[1] * y[1];
-            d[1] = -d[0] - d[2];
-        }
-
-        public void Vjp(double t, ReadOnlySpan<double> y, ReadOnlySpan<double> c, Span<double> gradY, Span<double> gradTheta)
-        {
-            double k1 = Math.Exp(logK.Value[0]), k2 = Math.Exp(logK.Value[1]), k3 = Math.Exp(logK.Value[2]);
-            // Jᵀc with J = [[−k1, k3 y3, k3 y2], [k1, −k3 y3 − 2 k2 y2, −k3 y2], [0, 2 k2 y2, 0]].
-            gradY[0] = -k1 * c[0] + k1 * c[1];
-            gradY[1] = k3 * y[2] * c[0] + (-k3 * y[2] - 2 * k2 * y[1]) * c[1] + 2 * k2 * y[1] * c[2];
-            gradY[2] = k3 * y[1] * c[0] - k3 * y[1] * c[1];
-            // ∂f/∂ln k_j = k_j ∂f/∂k_j: ∂f/∂k1 = (−y1, y1, 0), ∂f/∂k2 = (0, −y2², y2²), ∂f/∂k3 = (y2 y3, −y2 y3, 0).
-            gradTheta[0] = k1 * (-y[0] * c[0] + y[0] * c[1]);
-            gradTheta[1] = k2 * (-y[1] * y[1] * c[1] + y[1] * y[1] * c[2]);
-            gradTheta[2] = k3 * (y[1] * y[2] * c[0] - y[1] * y[2] * c[1]);
-        }
-
-        public Var<double> Record(Tape<double> tape, double t, Var<double> y) => throw new NotSupportedException("Robertson is differentiated by its VJP only");
-    }
-
-    /// <summary>d y_i(40)/d ln k_j from Data/stiffproblems.json (forward sensitivities, Radau at rtol 1e-13, checked against CVODES).</summary>
-    private static double[][] PublishedLogSensitivities()
-    {
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "stiffproblems.json")));
-        foreach (var p in doc.RootElement.GetProperty("problems").EnumerateArray())
-        {
-            if (p.GetProperty("name").GetString() != "rober_sens") continue;
-            return [.. p.GetProperty("y_ref_sensitivity").GetProperty("t1").GetProperty("p_times_dy_dp").EnumerateArray()
-                .Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray())];
-        }
-        throw new InvalidOperationException("rober_sens missing");
-    }
-
     [TestCase(0)]
     [TestCase(1)]
     [TestCase(2)]
@@ -80,7 +26,7 @@ public class InterpolatingAdjointTests
         pick[component] = 1;
         tape.Backward(Ops.Sum(Ops.Multiply(solve.States, tape.Constant(pick, new Shape(1, 3)))));
         double[] gradient = f.Parameters.Gradients.ToArray();
-        double[] published = PublishedLogSensitivities()[component];
+        double[] published = RobertsonLogRates.PublishedLogSensitivities()[component];
         TestContext.Out.WriteLine($"y{component + 1}(40): dL/dln k = {string.Join(", ", gradient.Select(v => v.ToString("G8")))} vs {string.Join(", ", published.Select(v => v.ToString("G8")))}; backward {solve.BackwardEvaluations} VJPs");
         for (int j = 0; j < 3; j++) Assert.That(gradient[j], Is.EqualTo(published[j]).Within(1e-5 * published.Max(Math.Abs)), $"∂y{component + 1}/∂ln k{j + 1}");
     }

@@ -30,6 +30,8 @@ public class WarmIterationAllocationTests
 
     private static SolveOptions FixedHeun => new() { StepSize = new FixedStep(0.1) };
 
+    private static SolveOptions Stiff(IStepperFactory stepper) => new() { Stepper = stepper, RelativeTolerance = 1e-4, AbsoluteTolerance = 1e-6 };
+
     private static (ISensitivity Sensitivity, SolveOptions Options) Case(string name) => name switch
     {
         "Backprop/DormandPrince54" => (new Backprop(), Adaptive),
@@ -45,6 +47,9 @@ public class WarmIterationAllocationTests
         "Reversible/ReversibleHeun" => (new Reversible(), FixedHeun),
         "ReversibleRungeKutta/DormandPrince54" => (new ReversibleRungeKutta(), Adaptive),
         "ReversibleRungeKutta/RungeKutta4" => (new ReversibleRungeKutta(), FixedRk4),
+        "Backprop/Rodas5P" => (new Backprop(), Stiff(new Rosenbrock(RosenbrockTableaus.Rodas5P))),
+        "Backprop/Rosenbrock23" => (new Backprop(), Stiff(new Rosenbrock23())),
+        "CheckpointedBudget3/Kvaerno5" => (new Checkpointed { Budget = 3 }, Stiff(new Esdirk(EsdirkTableaus.Kvaerno5))),
         _ => throw new ArgumentException($"No case {name}.", nameof(name)),
     };
 
@@ -57,6 +62,7 @@ public class WarmIterationAllocationTests
         "InterpolatingAdjoint/DormandPrince54", "InterpolatingAdjoint/RungeKutta4",
         "Reversible/ReversibleHeun",
         "ReversibleRungeKutta/DormandPrince54", "ReversibleRungeKutta/RungeKutta4",
+        "Backprop/Rodas5P", "Backprop/Rosenbrock23", "CheckpointedBudget3/Kvaerno5",
     ];
 
     public static IEnumerable<TestCaseData> Cases()
