@@ -1,6 +1,7 @@
 using System.Numerics;
 using NeuralOde.Core.DenseOutput;
 using NeuralOde.Core.Dynamics;
+using NeuralOde.Core.Solvers;
 
 namespace NeuralOde.Core.Sensitivity;
 
@@ -9,13 +10,18 @@ namespace NeuralOde.Core.Sensitivity;
 /// read from the forward solve's continuous solution, one <see cref="IDifferentiableDynamics{T}.Vjp"/> per evaluation.
 /// </summary>
 /// <remarks>Allocates nothing per evaluation. Not thread-safe.</remarks>
-internal sealed class InterpolatedAdjointDynamics<T> : IDynamics<T>
+/// <remarks>
+/// a_θ is a quadrature (nothing depends on it), so a stiff method for the backward solve factors only the a part of
+/// I − hγJ, the blocks of −∂f/∂zᵀ (block-diagonal for independent rows), and couples a_θ by one VJP per linear solve
+/// (<see cref="IQuadratureTail{T}"/>), never differencing or factoring n + p unknowns.
+/// </remarks>
+internal sealed class InterpolatedAdjointDynamics<T> : IQuadratureTail<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IDifferentiableDynamics<T> f;
     private readonly DenseInterpolant<T> forward;
     private readonly int n;
-    private readonly T[] negativeAdjoint, z;
+    private readonly T[] negativeAdjoint, z, unusedGradY;
 
     public InterpolatedAdjointDynamics(IDifferentiableDynamics<T> f, DenseInterpolant<T> forward)
     {
@@ -25,7 +31,30 @@ internal sealed class InterpolatedAdjointDynamics<T> : IDynamics<T>
         ParameterCount = f.Parameters.Length;
         negativeAdjoint = new T[n];
         z = new T[n];
+        unusedGradY = new T[n];
+        CoreIndependentRows = f.IndependentRows > 1 && n % f.IndependentRows == 0 ? f.IndependentRows : 1;
     }
+
+    /// <inheritdoc/>
+    public int QuadratureLength => ParameterCount;
+
+    /// <inheritdoc/>
+    /// <remarks>−∂f/∂zᵀ has the blocks of ∂f/∂z: the rows of f.</remarks>
+    public int CoreIndependentRows { get; }
+
+    /// <inheritdoc/>
+    /// <remarks>a_θ' = −∂f/∂θᵀ·a is linear in a: G·x = −∂f/∂θᵀ·x, one VJP at z(t) (counted as an evaluation).</remarks>
+    public void CouplingProduct(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> coreDirection, Span<T> product)
+    {
+        Evaluations++;
+        for (int i = 0; i < n; i++) negativeAdjoint[i] = -coreDirection[i];
+        ReadZ(t);
+        f.Vjp(t, z, negativeAdjoint, unusedGradY, product);
+    }
+
+    private void ReadZ(double t) =>
+        // Stage times stay inside the interval being integrated, which the forward covered.
+        forward.Evaluate(Math.Clamp(t, Math.Min(forward.StartTime, forward.EndTime), Math.Max(forward.StartTime, forward.EndTime)), z);
 
     /// <inheritdoc/>
     public int Dimension => n + ParameterCount;
@@ -53,8 +82,7 @@ internal sealed class InterpolatedAdjointDynamics<T> : IDynamics<T>
             dydt.Fill(T.NaN);
             return;
         }
-        // Stage times stay inside the interval being integrated, which the forward covered.
-        forward.Evaluate(Math.Clamp(t, Math.Min(forward.StartTime, forward.EndTime), Math.Max(forward.StartTime, forward.EndTime)), z);
+        ReadZ(t);
         f.Vjp(t, z, negativeAdjoint, dydt[..n], dydt[n..]);
     }
 }

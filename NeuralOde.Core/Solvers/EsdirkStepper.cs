@@ -163,7 +163,7 @@ internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStat
                 double residual = double.CreateTruncating(stage[i] - baseState[i]) - hg * double.CreateTruncating(stageDerivative[i]);
                 delta[i] = -residual;
             }
-            system.Solve(delta);
+            evaluations += system.Solve(delta);
             double norm = 0;
             for (int i = 0; i < n; i++)
             {

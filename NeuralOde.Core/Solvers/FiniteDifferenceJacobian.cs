@@ -19,26 +19,33 @@ internal sealed class FiniteDifferenceJacobian<T>
     // √ε of the state's type: the forward difference's truncation and rounding errors balance there.
     private static readonly double Root = Math.Sqrt(typeof(T) == typeof(float) ? Math.Pow(2, -23) : Math.Pow(2, -52));
 
-    private readonly int n, blocks, width;
+    private readonly int n, core, blocks, width;
     private readonly T[] probe, fProbe;
     private readonly double[] deltas;
 
     /// <summary>The blocks: 1, or the independent rows of the dynamics.</summary>
     public int Blocks => blocks;
 
-    /// <summary>A Jacobian of <paramref name="blocks"/> diagonal blocks, each <paramref name="n"/>/<paramref name="blocks"/> square.</summary>
-    public FiniteDifferenceJacobian(int n, int blocks = 1)
+    /// <summary>
+    /// A Jacobian of <paramref name="blocks"/> diagonal blocks, each <paramref name="core"/>/<paramref name="blocks"/>
+    /// square, of the first <paramref name="core"/> components (all n unless a quadrature tail follows them).
+    /// </summary>
+    public FiniteDifferenceJacobian(int n, int blocks = 1, int core = -1)
     {
         this.n = n;
+        this.core = core < 0 ? n : core;
         this.blocks = blocks;
-        width = n / blocks;
+        width = this.core / blocks;
         Jacobian = new double[blocks * width * width];
         probe = new T[n];
         fProbe = new T[n];
         deltas = new double[blocks];
     }
 
-    /// <summary>The diagonal blocks of ∂f/∂y, block r at r·D², each row-major D × D.</summary>
+    /// <summary>The components differentiated: the state's, or its core before a quadrature tail.</summary>
+    public int Core => core;
+
+    /// <summary>The diagonal blocks of ∂f/∂y (of the core), block r at r·D², each row-major D × D.</summary>
     public double[] Jacobian { get; }
 
     /// <summary>

@@ -86,20 +86,19 @@ internal sealed class Rosenbrock23Stepper<T> : IDifferentiableStepper<T>, IStepp
 
         // k1 = W⁻¹(f0 + h·d·T)
         for (int i = 0; i < n; i++) rhs[i] = double.CreateTruncating(f0[i]) + hd * timeDerivative[i];
-        Solve(k1);
+        evaluations += Solve(k1);
         // f1 = f(t + h/2, y0 + (h/2)·k1); k2 = W⁻¹(f1 − k1) + k1
         T half = T.CreateTruncating(0.5 * h);
         for (int i = 0; i < n; i++) probe[i] = y0[i] + half * k1[i];
         f.Evaluate(t + 0.5 * h, probe, f1);
         for (int i = 0; i < n; i++) rhs[i] = double.CreateTruncating(f1[i]) - double.CreateTruncating(k1[i]);
-        Solve(k2);
+        evaluations += Solve(k2);
         for (int i = 0; i < n; i++) k2[i] += k1[i];
         // y1 = y0 + h·k2; f2 = f(t1, y1)
         T hT = T.CreateTruncating(h);
         for (int i = 0; i < n; i++) y1[i] = y0[i] + hT * k2[i];
         f.Evaluate(t1, y1, f2);
         evaluations += 2;
-        FunctionEvaluations += evaluations;
         if (!error.IsEmpty)
         {
             // k3 = W⁻¹(f2 − e32·(k2 − f1) − 2(k1 − f0) + h·d·T); error = (h/6)(k1 − 2k2 + k3)
@@ -108,11 +107,12 @@ internal sealed class Rosenbrock23Stepper<T> : IDifferentiableStepper<T>, IStepp
                 rhs[i] = double.CreateTruncating(f2[i]) - E32 * (double.CreateTruncating(k2[i]) - double.CreateTruncating(f1[i]))
                     - 2 * (double.CreateTruncating(k1[i]) - double.CreateTruncating(f0[i])) + hd * timeDerivative[i];
             }
-            Solve(k3);
+            evaluations += Solve(k3);
             T sixth = T.CreateTruncating(h / 6);
             T two = T.One + T.One;
             for (int i = 0; i < n; i++) error[i] = sixth * (k1[i] - two * k2[i] + k3[i]);
         }
+        FunctionEvaluations += evaluations;
         return new StepOutcome(evaluations, supplied, true);
     }
 
@@ -192,10 +192,12 @@ internal sealed class Rosenbrock23Stepper<T> : IDifferentiableStepper<T>, IStepp
 
     private static void Accumulate(ReadOnlySpan<T> source, Span<T> destination) => System.Numerics.Tensors.TensorPrimitives.Add(destination, source, destination);
 
-    private void Solve(Span<T> destination)
+    /// <summary>destination = W⁻¹·rhs; returns the evaluations of f the solve made (a quadrature tail's product).</summary>
+    private int Solve(Span<T> destination)
     {
-        system.Solve(rhs);
+        int evaluations = system.Solve(rhs);
         for (int i = 0; i < n; i++) destination[i] = T.CreateTruncating(rhs[i]);
+        return evaluations;
     }
 
     private void Reject(ReadOnlySpan<T> y0, Span<T> y1, Span<T> error)

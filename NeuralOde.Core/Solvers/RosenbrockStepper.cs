@@ -112,7 +112,7 @@ internal sealed class RosenbrockStepper<T> : IDifferentiableStepper<T>, IStepper
                 T[] uj = u[j];
                 for (int i = 0; i < n; i++) rhs[i] += cj * double.CreateTruncating(uj[i]);
             }
-            system.Solve(rhs);
+            evaluations += system.Solve(rhs);
             T[] us = u[s];
             for (int i = 0; i < n; i++) us[i] = T.CreateTruncating(hg * rhs[i]);
         }
