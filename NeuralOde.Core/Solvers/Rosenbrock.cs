@@ -21,7 +21,7 @@ namespace NeuralOde.Core.Solvers;
 /// gradient of its discrete solve: each stage's transposed solve reuses the step's factorisation, and the dependence of
 /// J and ∂f/∂t on y0 and θ is included (a central difference of two VJPs per Jacobian column, or per stage when D
 /// exceeds the stages; J and ∂f/∂t themselves are taken as exact, see <see cref="Dynamics.ITimeDerivativeDynamics{T}"/>).
-/// A backward step costs about 3s + 2D + 2 VJPs plus the recomputed step. Zero bytes are allocated per step, forward or
+/// A backward step costs s + 2·min(D, s) + 2 VJPs and the recomputed step. Zero bytes are allocated per step, forward or
 /// backward, once the buffers exist.
 /// </para>
 /// </remarks>
