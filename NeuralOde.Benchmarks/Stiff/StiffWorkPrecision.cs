@@ -26,6 +26,7 @@ internal static class StiffWorkPrecision
         ("Rosenbrock23", new Rosenbrock23()),
         ("Kvaerno5", new Esdirk(EsdirkTableaus.Kvaerno5)),
         ("Kvaerno4", new Esdirk(EsdirkTableaus.Kvaerno4)),
+        ("TR-BDF2", new Esdirk(EsdirkTableaus.TrBdf2)),
         ("Kvaerno3", new Esdirk(EsdirkTableaus.Kvaerno3)),
     ];
 

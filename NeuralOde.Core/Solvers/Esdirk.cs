@@ -33,6 +33,7 @@ public sealed class Esdirk : IStepperFactory
     {
         ArgumentNullException.ThrowIfNull(tableau);
         Tableau = tableau;
+        newtonTolerance = tableau.NewtonTolerance;
     }
 
     /// <summary>The coefficients.</summary>
@@ -51,7 +52,7 @@ public sealed class Esdirk : IStepperFactory
 
     private readonly int maxNewtonIterations = 10;
 
-    /// <summary>κ: a stage has converged once its estimated remaining Newton error is below κ tolerance units (default 0.03, Hairer and Wanner's range 0.01–0.1).</summary>
+    /// <summary>κ: a stage has converged once its estimated remaining Newton error is below κ tolerance units (default the tableau's: 0.03 for Kværnø's, Hairer and Wanner's range 0.01–0.1; 1e-3 for TR-BDF2).</summary>
     public double NewtonTolerance
     {
         get => newtonTolerance;
@@ -62,7 +63,7 @@ public sealed class Esdirk : IStepperFactory
         }
     }
 
-    private readonly double newtonTolerance = 0.03;
+    private readonly double newtonTolerance;
 
     /// <inheritdoc />
     /// <remarks>Without the solve's tolerances Newton stops in units of rtol = 1e-6, atol = 1e-9 (the solve defaults).</remarks>

@@ -136,6 +136,13 @@ internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStat
                 T[] kj = k[j];
                 for (int i = 0; i < n; i++) error[i] += w * kj[i];
             }
+            if (tableau.FilterError)
+            {
+                // Shampine's filter: (I − hγJ)⁻¹ applied to the raw estimate, with the step's own factorisation.
+                for (int i = 0; i < n; i++) delta[i] = double.CreateTruncating(error[i]);
+                evaluations += system.Solve(delta);
+                for (int i = 0; i < n; i++) error[i] = T.CreateTruncating(delta[i]);
+            }
         }
         FunctionEvaluations += evaluations;
         return new StepOutcome(evaluations, supplied, true);

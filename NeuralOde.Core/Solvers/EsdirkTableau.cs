@@ -25,7 +25,12 @@ public sealed class EsdirkTableau
     /// <param name="predictor">
     /// The Newton starting guesses Y_i ≈ y0 + h·Σ_{j&lt;i} α_ij k_j (row i has i entries), or null for Y_i ≈ y0 + c_i h·k_0.
     /// </param>
-    public EsdirkTableau(string name, double gamma, double[][] a, double[] bError, double[] c, int order, int embeddedOrder, double[][]? predictor = null)
+    /// <param name="filterError">
+    /// Whether the error estimate is filtered, (I − hγJ)⁻¹·h·Σ(b − b̂)_j k_j (Shampine's remedy for an embedded method
+    /// that is not L-stable, whose raw estimate grows without bound as hλ → −∞): one more linear solve a step.
+    /// </param>
+    /// <param name="newtonTolerance">The default κ of <see cref="Esdirk.NewtonTolerance"/> for this method.</param>
+    public EsdirkTableau(string name, double gamma, double[][] a, double[] bError, double[] c, int order, int embeddedOrder, double[][]? predictor = null, bool filterError = false, double newtonTolerance = 0.03)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(a);
@@ -58,6 +63,9 @@ public sealed class EsdirkTableau
         b = [.. a[s - 1], gamma];
         Order = order;
         EmbeddedOrder = embeddedOrder;
+        FilterError = filterError;
+        if (!(newtonTolerance > 0) || !double.IsFinite(newtonTolerance)) throw new ArgumentOutOfRangeException(nameof(newtonTolerance), newtonTolerance, $"{name}: κ must be positive and finite.");
+        NewtonTolerance = newtonTolerance;
     }
 
     /// <summary>The method's name.</summary>
@@ -74,6 +82,12 @@ public sealed class EsdirkTableau
 
     /// <summary>The order of the embedded solution.</summary>
     public int EmbeddedOrder { get; }
+
+    /// <summary>Whether the error estimate is filtered through (I − hγJ)⁻¹.</summary>
+    public bool FilterError { get; }
+
+    /// <summary>The default Newton tolerance κ of <see cref="Esdirk"/> with this method, in tolerance units.</summary>
+    public double NewtonTolerance { get; }
 
     /// <summary>The stage times.</summary>
     public ReadOnlySpan<double> C => c;

@@ -3,8 +3,9 @@ namespace NeuralOde.Core.Solvers;
 /// <summary>
 /// Kværnø's ESDIRK methods (A. Kværnø, "Singly diagonally implicit Runge–Kutta methods with an explicit first stage",
 /// BIT 44, 489–502, 2004): A- and L-stable, stiffly accurate, each with an embedded method one order lower. The Newton
-/// starting guesses are those diffrax and OrdinaryDiffEq use. No continuous extension: the loop interpolates with cubic
-/// Hermite on f(t0), f(t1), which each step has.
+/// starting guesses are those diffrax and OrdinaryDiffEq use. And TR-BDF2, the classic second-order method of circuit
+/// and device simulators. No continuous extension: the loop interpolates with cubic Hermite on f(t0), f(t1), which each
+/// step has.
 /// </summary>
 public static class EsdirkTableaus
 {
@@ -16,6 +17,30 @@ public static class EsdirkTableaus
 
     /// <summary>Kværnø 5(4): seven stages, γ = 0.26.</summary>
     public static readonly EsdirkTableau Kvaerno5 = CreateKvaerno5();
+
+    /// <summary>
+    /// TR-BDF2 (R. E. Bank et al., IEEE Trans. CAD 4, 436–451, 1985, as an ESDIRK in M. E. Hosea and L. F. Shampine,
+    /// "Analysis and implementation of TR-BDF2", Appl. Numer. Math. 20, 21–37, 1996): a trapezoidal stage to t0 + (2 − √2)h,
+    /// then BDF2; order 2, L-stable, stiffly accurate, three stages (two implicit, one Jacobian and LU a step), with
+    /// Hosea and Shampine's third-order companion for the error estimate, filtered through (I − hγJ)⁻¹ as they do, and
+    /// a tighter Newton tolerance (κ = 1e-3) than Kværnø's methods.
+    /// </summary>
+    public static readonly EsdirkTableau TrBdf2 = CreateTrBdf2();
+
+    private static EsdirkTableau CreateTrBdf2()
+    {
+        // γ = d = 1 − √2/2 (half the trapezoidal fraction 2 − √2), w = √2/4; b = (w, w, d), b̂ = ((1 − w)/3, w + 1/3, d/3).
+        double d = 1 - Math.Sqrt(2) / 2, w = Math.Sqrt(2) / 4;
+        return new EsdirkTableau("TR-BDF2", d,
+            a: [[], [d], [w, w]],
+            bError: [w - (1 - w) / 3, w - (w + 1.0 / 3), d - d / 3],
+            c: [0, 2 * d, 1],
+            order: 2, embeddedOrder: 3,
+            filterError: true,
+            // With only two implicit stages the Newton error is not averaged away: at κ = 0.03 Robertson at rtol 1e-3
+            // ends 91 % off in y1 after 665 steps and 663 rejections; at κ = 1e-3 it is within 0.5 % in 73 steps.
+            newtonTolerance: 1e-3);
+    }
 
     private static EsdirkTableau CreateKvaerno3()
     {

@@ -101,7 +101,7 @@ internal static class CoolingExample
         methods.Add(Stiff("Rosenbrock 2(3)", 2, new Rosenbrock23()));
         methods.Add(Stiff(RosenbrockTableaus.Rodas4.Name, RosenbrockTableaus.Rodas4.Order, new Rosenbrock(RosenbrockTableaus.Rodas4)));
         methods.Add(Stiff(RosenbrockTableaus.Rodas5P.Name, RosenbrockTableaus.Rodas5P.Order, new Rosenbrock(RosenbrockTableaus.Rodas5P)));
-        foreach (var t in new[] { EsdirkTableaus.Kvaerno3, EsdirkTableaus.Kvaerno4, EsdirkTableaus.Kvaerno5 }) methods.Add(Stiff(t.Name, t.Order, new Esdirk(t)));
+        foreach (var t in new[] { EsdirkTableaus.TrBdf2, EsdirkTableaus.Kvaerno3, EsdirkTableaus.Kvaerno4, EsdirkTableaus.Kvaerno5 }) methods.Add(Stiff(t.Name, t.Order, new Esdirk(t)));
         return methods;
     }
 

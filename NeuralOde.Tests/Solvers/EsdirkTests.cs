@@ -11,7 +11,7 @@ namespace NeuralOde.Tests.Solvers;
 /// <summary>Kværnø's ESDIRK methods: their coefficients' algebra, observed orders, Newton's failures, and the stiff reference problems.</summary>
 public class EsdirkTests
 {
-    public static readonly EsdirkTableau[] Tableaus = [EsdirkTableaus.Kvaerno3, EsdirkTableaus.Kvaerno4, EsdirkTableaus.Kvaerno5];
+    public static readonly EsdirkTableau[] Tableaus = [EsdirkTableaus.TrBdf2, EsdirkTableaus.Kvaerno3, EsdirkTableaus.Kvaerno4, EsdirkTableaus.Kvaerno5];
 
     public static readonly EsdirkTableau[] FourthOrderAndAbove = [EsdirkTableaus.Kvaerno4, EsdirkTableaus.Kvaerno5];
 

@@ -22,7 +22,7 @@ public class StiffStepVjpTests
     public static readonly IStepperFactory[] Steppers =
     [
         new Rosenbrock23(), new Rosenbrock(RosenbrockTableaus.Rodas4), new Rosenbrock(RosenbrockTableaus.Rodas5P),
-        new Esdirk(EsdirkTableaus.Kvaerno3), new Esdirk(EsdirkTableaus.Kvaerno4), new Esdirk(EsdirkTableaus.Kvaerno5),
+        new Esdirk(EsdirkTableaus.TrBdf2), new Esdirk(EsdirkTableaus.Kvaerno3), new Esdirk(EsdirkTableaus.Kvaerno4), new Esdirk(EsdirkTableaus.Kvaerno5),
     ];
 
     private static double[] InitialState() => [.. Enumerable.Range(0, Batch * Width).Select(i => Math.Cos(1.3 * i) * 0.9)];

@@ -12,7 +12,7 @@ public class StiffStepperGradientTests
     public static readonly IStepperFactory[] Steppers =
     [
         new Rosenbrock23(), new Rosenbrock(RosenbrockTableaus.Rodas4), new Rosenbrock(RosenbrockTableaus.Rodas5P),
-        new Esdirk(EsdirkTableaus.Kvaerno3), new Esdirk(EsdirkTableaus.Kvaerno4), new Esdirk(EsdirkTableaus.Kvaerno5),
+        new Esdirk(EsdirkTableaus.TrBdf2), new Esdirk(EsdirkTableaus.Kvaerno3), new Esdirk(EsdirkTableaus.Kvaerno4), new Esdirk(EsdirkTableaus.Kvaerno5),
     ];
 
     [TestCaseSource(nameof(Steppers))]
