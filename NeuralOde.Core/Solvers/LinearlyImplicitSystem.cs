@@ -103,7 +103,7 @@ internal sealed class LinearlyImplicitSystem<T>
             if (f is IJacobianDynamics<T> given && quadrature is null)
             {
                 // The dynamics' own Jacobian (exact, no evaluations of f); ∂f/∂t still by a difference.
-                given.Jacobian(t, y0, derivatives.Jacobian);
+                GivenJacobian(given, t, y0, blocks, coreLength / blocks);
                 evaluations += derivatives.TimeDerivative(f, t, h, y0, F0, dt);
             }
             else
@@ -131,6 +131,20 @@ internal sealed class LinearlyImplicitSystem<T>
         }
         Factorizations++;
         return evaluations;
+    }
+
+    /// <summary>The dynamics' own Jacobian into the block layout; writing outside it is the caller's layout error, named.</summary>
+    private void GivenJacobian(IJacobianDynamics<T> given, double t, ReadOnlySpan<T> y0, int blocks, int d)
+    {
+        try
+        {
+            given.Jacobian(t, y0, derivatives!.Jacobian);
+        }
+        catch (IndexOutOfRangeException e)
+        {
+            string layout = blocks > 1 ? $"{blocks} diagonal blocks of {d} × {d} (the dynamics declare {blocks} independent rows)" : $"one dense {d} × {d} matrix";
+            throw new ArgumentException($"{given.GetType().Name}.Jacobian wrote outside its {blocks * d * d} entries: the layout is {layout}, row-major.", "f", e);
+        }
     }
 
     /// <summary>‖J‖∞ of the last Jacobian (the largest absolute row sum over the blocks): an upper bound of its spectral radius, 0 before any.</summary>

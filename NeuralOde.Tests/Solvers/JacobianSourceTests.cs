@@ -69,6 +69,26 @@ public class JacobianSourceTests
         Assert.That(StiffProblems.ToleranceUnits(given.States[^1], reference, 1e-6, 1e-10), Is.LessThan(10));
     }
 
+    /// <summary>Robertson whose Jacobian is written as a 4 × 4 matrix: a layout error of the user's.</summary>
+    private sealed class RobertsonWithAWrongSizedJacobian : IJacobianDynamics<double>
+    {
+        public int Dimension => 3;
+
+        public void Evaluate(double t, ReadOnlySpan<double> y, Span<double> d) => StiffProblems.Functions["rober"](t, y, d);
+
+        public void Jacobian(double t, ReadOnlySpan<double> y, Span<double> j)
+        {
+            for (int i = 0; i < 16; i++) j[i] = i % 5 == 0 ? -1 : 0;
+        }
+    }
+
+    [TestCaseSource(nameof(Methods))]
+    public void AUsersJacobianOfTheWrongSize_IsAnArgumentErrorNamingTheLayout(IStepperFactory method)
+    {
+        var e = Assert.Throws<ArgumentException>(() => Ode.Solve(new RobertsonWithAWrongSizedJacobian(), [1.0, 0, 0], SaveAt.End(0, 1), new SolveOptions { Stepper = method }));
+        Assert.That(e!.Message, Does.Contain("RobertsonWithAWrongSizedJacobian.Jacobian").And.Contain("9 entries").And.Contain("3 × 3"));
+    }
+
     [Test]
     public void AJacobianWithANaN_IsATypedFailure()
     {
