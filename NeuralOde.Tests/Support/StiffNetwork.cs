@@ -19,17 +19,17 @@ public class StiffNetwork : TapeDynamics<double>
     private readonly double[] decay;
     private readonly Parameter<double>? forcing;
 
-    public StiffNetwork(bool forced)
-        : this(Mlp.Create<double>(Width, [8], Width, Activation.Tanh, TimeInput.None, seed: 17), forced)
+    public StiffNetwork(bool forced, double decayRate = 200)
+        : this(Mlp.Create<double>(Width, [8], Width, Activation.Tanh, TimeInput.None, seed: 17), forced, decayRate)
     {
     }
 
-    private StiffNetwork(Mlp<double> network, bool forced)
+    private StiffNetwork(Mlp<double> network, bool forced, double decayRate)
         : base(network.Parameters, new Shape(Batch, Width))
     {
         this.network = network;
         decay = new double[Batch * Width];
-        for (int r = 0; r < Batch; r++) decay[r * Width + 1] = -200;
+        for (int r = 0; r < Batch; r++) decay[r * Width + 1] = -decayRate;
         if (forced)
         {
             forcing = network.Parameters.Add("forcing", new Shape(1, Width));
