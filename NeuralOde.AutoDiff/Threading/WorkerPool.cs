@@ -35,6 +35,8 @@ public sealed class WorkerPool : IDisposable
     private readonly Thread[] threads;
     private readonly SemaphoreSlim[] wake;
     private readonly int[] sleeping;
+    // Each worker's own allocation counter, as it read it after its latest part and its latest wait (see WorkerAllocatedBytes).
+    private readonly long[] workerAllocations;
     private readonly Lock runLock = new();
     private readonly long spinTicks = Math.Max(1, Stopwatch.Frequency * SpinMicroseconds / 1_000_000);
     private IParallelWork? work;
@@ -46,6 +48,11 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>Whether this thread is executing a part of some run (nested runs then execute inline).</summary>
     [ThreadStatic] private static bool executingPart;
+
+    /// <summary>The pool this thread is a worker of (null on every other thread) and its slot there.</summary>
+    [ThreadStatic] private static WorkerPool? ownPool;
+
+    [ThreadStatic] private static int ownSlot;
 
     /// <summary>A pool with one worker fewer than the machine has processors (the caller is the last participant).</summary>
     public static WorkerPool Shared { get; } = new(Math.Max(0, Environment.ProcessorCount - 1));
@@ -59,6 +66,7 @@ public sealed class WorkerPool : IDisposable
         threads = new Thread[workerCount];
         wake = new SemaphoreSlim[workerCount];
         sleeping = new int[workerCount];
+        workerAllocations = new long[workerCount];
         state = PartMask;
         for (int w = 0; w < workerCount; w++)
         {
@@ -71,6 +79,21 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>The number of threads that take part in a run: the workers and the caller.</summary>
     public int Participants => threads.Length + 1;
+
+    /// <summary>
+    /// The bytes the worker threads have allocated (their own counters, as of the end of each one's latest part or
+    /// wait): with the calling thread's count, everything a run allocates, without the host's other threads. A
+    /// diagnostic for allocation tests; a worker's reading is published before its part is counted as finished.
+    /// </summary>
+    internal long WorkerAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            for (int w = 0; w < workerAllocations.Length; w++) sum += Volatile.Read(ref workerAllocations[w]);
+            return sum;
+        }
+    }
 
     /// <summary>Runs every part of <paramref name="work"/> and returns when all have finished.</summary>
     /// <param name="work">The work; reuse one instance across runs.</param>
@@ -156,6 +179,7 @@ public sealed class WorkerPool : IDisposable
             finally
             {
                 executingPart = false;
+                if (ReferenceEquals(ownPool, this)) Volatile.Write(ref workerAllocations[ownSlot], GC.GetAllocatedBytesForCurrentThread());
                 Interlocked.Decrement(ref remaining);
             }
         }
@@ -163,6 +187,8 @@ public sealed class WorkerPool : IDisposable
 
     private void WorkerLoop(int index)
     {
+        ownPool = this;
+        ownSlot = index;
         long seen = 0;
         while (!disposed)
         {
@@ -180,6 +206,7 @@ public sealed class WorkerPool : IDisposable
             Interlocked.Exchange(ref sleeping[index], 1);
             if (Volatile.Read(ref state) >> 32 != seen && Interlocked.Exchange(ref sleeping[index], 0) == 1) continue;
             wake[index].Wait();
+            Volatile.Write(ref workerAllocations[index], GC.GetAllocatedBytesForCurrentThread());
         }
     }
 

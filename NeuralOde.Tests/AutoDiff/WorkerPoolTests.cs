@@ -102,4 +102,38 @@ public class WorkerPoolTests
             Interlocked.Increment(ref Finished);
         }
     }
+
+    /// <summary>Two parts that wait for each other (so they run on two threads), each allocating one 1000-byte array.</summary>
+    private sealed class AllocatingPairWork : IParallelWork
+    {
+        private int started;
+
+        public object?[] Kept { get; } = new object?[2];
+
+        public void Execute(int part, int partCount)
+        {
+            Interlocked.Increment(ref started);
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            while (Volatile.Read(ref started) < 2 && DateTime.UtcNow < deadline) Thread.SpinWait(64);
+            Kept[part] = new byte[1000];
+        }
+
+        public void Reset() => started = 0;
+    }
+
+    [Test]
+    public void WorkerAllocatedBytes_CountsWhatTheWorkersAllocate()
+    {
+        using var pool = new WorkerPool(1);
+        var work = new AllocatingPairWork();
+        pool.Run(work, 2);
+        work.Reset();
+        long callerBefore = GC.GetAllocatedBytesForCurrentThread(), workersBefore = pool.WorkerAllocatedBytes;
+        pool.Run(work, 2);
+        long caller = GC.GetAllocatedBytesForCurrentThread() - callerBefore, workers = pool.WorkerAllocatedBytes - workersBefore;
+        TestContext.Out.WriteLine($"caller {caller} B, workers {workers} B");
+        // One array on each thread: the worker's is seen only through its counter.
+        Assert.That(workers, Is.GreaterThanOrEqualTo(1000));
+        Assert.That(caller + workers, Is.GreaterThanOrEqualTo(2000));
+    }
 }
