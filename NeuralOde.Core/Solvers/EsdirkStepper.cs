@@ -208,11 +208,7 @@ internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStat
     public int StepVjp(IDifferentiableDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> y1Bar, Span<T> y0Bar, Span<T> thetaBar)
     {
         EnsureGradientBuffers(f);
-        // Recompute the stages from y0 (deterministic: the Newton's memory is reset at each step's start).
-        var outcome = Step(f, input, y0, default, y1Recomputed, default);
-        if (outcome.Rejection != StepRejection.None)
-            throw new InvalidOperationException($"The step from t = {input.Time} with h = {input.StepSize} was accepted by the forward but is refused when recomputed ({outcome.Rejection}).");
-        int evaluations = outcome.Evaluations;
+        int evaluations = StepVjpSupport.Recompute(this, f, input, y0, y1Recomputed);
         double t = input.Time, h = input.StepSize, hg = h * tableau.Gamma;
         ReadOnlySpan<double> c = tableau.C;
         for (int s = 0; s < stages; s++) Array.Clear(kBar[s]);
@@ -244,7 +240,7 @@ internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStat
             for (int i = 0; i < n; i++) cotangent[i] = T.CreateTruncating(bar[i] + hg * mu[i]);
             f.Vjp(ts, ys, cotangent, gradY, gradTheta);
             evaluations++;
-            Accumulate(gradTheta, thetaBar);
+            StepVjpSupport.Accumulate(gradTheta, thetaBar);
             // base_s = y0 + h·Σ_{j<s} a_sj k_j.
             for (int i = 0; i < n; i++) y0Bar[i] += T.CreateTruncating(mu[i]);
             ReadOnlySpan<double> a = tableau.A(s);
@@ -260,8 +256,8 @@ internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStat
         for (int i = 0; i < n; i++) cotangent[i] = T.CreateTruncating(kBar[0][i]);
         f.Vjp(t, y0, cotangent, gradY, gradTheta);
         evaluations++;
-        Accumulate(gradY, y0Bar);
-        Accumulate(gradTheta, thetaBar);
+        StepVjpSupport.Accumulate(gradY, y0Bar);
+        StepVjpSupport.Accumulate(gradTheta, thetaBar);
         return evaluations;
     }
 
@@ -280,8 +276,6 @@ internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStat
         if (exactJacobian is null || !exactJacobian.Wraps(f)) exactJacobian = new ExactJacobian<T>(f);
         if (gradTheta.Length != f.Parameters.Length) gradTheta = new T[f.Parameters.Length];
     }
-
-    private static void Accumulate(ReadOnlySpan<T> source, Span<T> destination) => System.Numerics.Tensors.TensorPrimitives.Add(destination, source, destination);
 
     /// <summary>destination = y0 + h·Σ_j weights_j k_j over the given weights.</summary>
     private void Combine(ReadOnlySpan<T> y0, ReadOnlySpan<double> weights, double h, Span<T> destination)

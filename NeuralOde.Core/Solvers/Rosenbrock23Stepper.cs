@@ -133,13 +133,10 @@ internal sealed class Rosenbrock23Stepper<T> : IDifferentiableStepper<T>, IStepp
     public int StepVjp(IDifferentiableDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> y1Bar, Span<T> y0Bar, Span<T> thetaBar)
     {
         EnsureGradientBuffers(f);
-        var outcome = Step(f, input, y0, default, y1Recomputed, default);
-        if (outcome.Rejection != StepRejection.None)
-            throw new InvalidOperationException($"The step from t = {input.Time} with h = {input.StepSize} was accepted by the forward but is refused when recomputed ({outcome.Rejection}).");
-        int evaluations = outcome.Evaluations;
+        int evaluations = StepVjpSupport.Recompute(this, f, input, y0, y1Recomputed);
         double t = input.Time, h = input.StepSize, hd = h * D;
         // k̄2 = h·ȳ1; x2 = W⁻¹(f1 − k1) = k2 − k1, λ2 = W⁻ᵀ·k̄2 is the cotangent of f1 − k1.
-        Accumulate(y1Bar, y0Bar);
+        StepVjpSupport.Accumulate(y1Bar, y0Bar);
         double[] lambda2 = lambdas[1], lambda1 = lambdas[0];
         for (int i = 0; i < n; i++) lambda2[i] = h * double.CreateTruncating(y1Bar[i]);
         lambda2.CopyTo(bar, 0);
@@ -151,8 +148,8 @@ internal sealed class Rosenbrock23Stepper<T> : IDifferentiableStepper<T>, IStepp
         for (int i = 0; i < n; i++) probe[i] = y0[i] + half * k1[i];
         f.Vjp(t + 0.5 * h, probe, cotangent, gradY, gradTheta);
         evaluations++;
-        Accumulate(gradY, y0Bar);
-        Accumulate(gradTheta, thetaBar);
+        StepVjpSupport.Accumulate(gradY, y0Bar);
+        StepVjpSupport.Accumulate(gradTheta, thetaBar);
         // k̄1 = k̄2 − λ2 + (h/2)·p̄; λ1 = W⁻ᵀ·k̄1 is the cotangent of f0 + h·d·∂f/∂t.
         for (int i = 0; i < n; i++) lambda1[i] = bar[i] - lambda2[i] + 0.5 * h * double.CreateTruncating(gradY[i]);
         system.SolveTransposed(lambda1);
@@ -160,8 +157,8 @@ internal sealed class Rosenbrock23Stepper<T> : IDifferentiableStepper<T>, IStepp
         for (int i = 0; i < n; i++) cotangent[i] = T.CreateTruncating(lambda1[i]);
         f.Vjp(t, y0, cotangent, gradY, gradTheta);
         evaluations++;
-        Accumulate(gradY, y0Bar);
-        Accumulate(gradTheta, thetaBar);
+        StepVjpSupport.Accumulate(gradY, y0Bar);
+        StepVjpSupport.Accumulate(gradTheta, thetaBar);
         for (int i = 0; i < n; i++) timeBar[i] = hd * lambda1[i];
         // J̄ = h·d·(λ1·k1ᵀ + λ2·x2ᵀ).
         for (int i = 0; i < n; i++)
@@ -189,8 +186,6 @@ internal sealed class Rosenbrock23Stepper<T> : IDifferentiableStepper<T>, IStepp
         }
         if (gradTheta.Length != f.Parameters.Length) gradTheta = new T[f.Parameters.Length];
     }
-
-    private static void Accumulate(ReadOnlySpan<T> source, Span<T> destination) => System.Numerics.Tensors.TensorPrimitives.Add(destination, source, destination);
 
     /// <summary>destination = W⁻¹·rhs; returns the evaluations of f the solve made (a quadrature tail's product).</summary>
     private int Solve(Span<T> destination)

@@ -152,11 +152,7 @@ internal sealed class RosenbrockStepper<T> : IDifferentiableStepper<T>, IStepper
     public int StepVjp(IDifferentiableDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> y1Bar, Span<T> y0Bar, Span<T> thetaBar)
     {
         EnsureGradientBuffers(f);
-        // Recompute the stages, the Jacobian and the factorisation from y0 (the step is a deterministic function of it).
-        var outcome = Step(f, input, y0, default, y1Recomputed, default);
-        if (outcome.Rejection != StepRejection.None)
-            throw new InvalidOperationException($"The step from t = {input.Time} with h = {input.StepSize} was accepted by the forward but is refused when recomputed ({outcome.Rejection}).");
-        int evaluations = outcome.Evaluations;
+        int evaluations = StepVjpSupport.Recompute(this, f, input, y0, y1Recomputed);
         double t = input.Time, h = input.StepSize, hg = h * tableau.Gamma;
         ReadOnlySpan<double> m = tableau.M, d = tableau.D, c = tableau.C;
         for (int s = 0; s < stages; s++)
@@ -165,7 +161,7 @@ internal sealed class RosenbrockStepper<T> : IDifferentiableStepper<T>, IStepper
             double[] bar = uBar[s];
             for (int i = 0; i < n; i++) bar[i] = ms * double.CreateTruncating(y1Bar[i]);
         }
-        Accumulate(y1Bar, y0Bar);
+        StepVjpSupport.Accumulate(y1Bar, y0Bar);
         Array.Clear(timeBar);
         for (int s = stages - 1; s >= 0; s--)
         {
@@ -192,8 +188,8 @@ internal sealed class RosenbrockStepper<T> : IDifferentiableStepper<T>, IStepper
             for (int i = 0; i < n; i++) cotangent[i] = T.CreateTruncating(lam[i]);
             f.Vjp(ExplicitRungeKutta<T>.StageTimeFor(t, h, c[s], false, input.EndStageBeforeStepEnd), stageState, cotangent, gradY, gradTheta);
             evaluations++;
-            Accumulate(gradY, y0Bar);
-            Accumulate(gradTheta, thetaBar);
+            StepVjpSupport.Accumulate(gradY, y0Bar);
+            StepVjpSupport.Accumulate(gradTheta, thetaBar);
             ReadOnlySpan<double> a = tableau.A(s);
             for (int j = 0; j < a.Length; j++)
             {
@@ -206,8 +202,8 @@ internal sealed class RosenbrockStepper<T> : IDifferentiableStepper<T>, IStepper
         for (int i = 0; i < n; i++) cotangent[i] = T.CreateTruncating(lambda[0][i]);
         f.Vjp(t, y0, cotangent, gradY, gradTheta);
         evaluations++;
-        Accumulate(gradY, y0Bar);
-        Accumulate(gradTheta, thetaBar);
+        StepVjpSupport.Accumulate(gradY, y0Bar);
+        StepVjpSupport.Accumulate(gradTheta, thetaBar);
         evaluations += curvature!.AddJacobianTerm(f, t, y0, lambda, u, stages, y0Bar, thetaBar);
         evaluations += curvature.AddTimeTerm(f, t, h, y0, timeBar, y0Bar, thetaBar);
         return evaluations;
@@ -232,8 +228,6 @@ internal sealed class RosenbrockStepper<T> : IDifferentiableStepper<T>, IStepper
         }
         if (gradTheta.Length != f.Parameters.Length) gradTheta = new T[f.Parameters.Length];
     }
-
-    private static void Accumulate(ReadOnlySpan<T> source, Span<T> destination) => System.Numerics.Tensors.TensorPrimitives.Add(destination, source, destination);
 
     /// <summary>destination = start + Σ_j weights_j u_j over the given weights (start empty: zero).</summary>
     private void Combine(ReadOnlySpan<T> start, ReadOnlySpan<double> weights, Span<T> destination)
