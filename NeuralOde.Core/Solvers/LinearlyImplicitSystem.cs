@@ -15,6 +15,9 @@ internal sealed class LinearlyImplicitSystem<T>
     /// <summary>The longest quadrature tail still differenced and factored with the core.</summary>
     public const int ShortTail = 16;
 
+    /// <summary>The largest dense block factored: 4096² doubles are 128 MiB, and one factorisation 46 GFLOP.</summary>
+    public const int MaxDenseBlock = 4096;
+
     private readonly int n;
     // Built for the block structure of the dynamics at the first step (rebuilt only if another structure comes).
     private FiniteDifferenceJacobian<T>? derivatives;
@@ -73,6 +76,14 @@ internal sealed class LinearlyImplicitSystem<T>
         int blocks = rowCount > 1 && coreLength % rowCount == 0 ? rowCount : 1;
         if (derivatives is null || derivatives.Blocks != blocks || derivatives.Core != coreLength)
         {
+            int width = coreLength / blocks;
+            if (width > MaxDenseBlock)
+            {
+                string remedy = f is IQuadratureTail<T>
+                    ? "the recomputing adjoint's [z, a] has no row structure; use Adjoint { Interpolating = true }, whose backward Jacobian is block-diagonal by rows, or Backprop"
+                    : "declare IndependentRows if the rows of f are independent, or use an explicit method";
+                throw new ArgumentException($"A stiff step would factor a dense {width} × {width} Jacobian ({(double)width * width * 8 / (1 << 30):G3} GiB); the largest allowed is {MaxDenseBlock} × {MaxDenseBlock}: {remedy}.", nameof(f));
+            }
             derivatives = new FiniteDifferenceJacobian<T>(n, blocks, coreLength);
             lus = new DenseLu[blocks];
             for (int r = 0; r < blocks; r++) lus[r] = new DenseLu(coreLength / blocks);

@@ -81,4 +81,17 @@ public class StiffAdjointBackwardTests
         Assert.That(p, Is.GreaterThan(LinearlyImplicitSystem<double>.ShortTail), "a tail this long is coupled, not differenced");
         Assert.That(perStep, Is.LessThan(p));
     }
+
+    [Test]
+    public void RecomputingAdjoint_WithAStiffBackwardSolveOnALargeBatch_IsRefusedNamingTheRemedy()
+    {
+        // [z, a] of 2 × 4096 × 2 unknowns has no row structure: a dense 16384² Jacobian (2 GiB) would be factored per step.
+        var f = new MlpDynamics<float>(NeuralOde.AutoDiff.Nn.Mlp.Create<float>(2, [16], 2, NeuralOde.AutoDiff.Activation.Tanh, NeuralOde.AutoDiff.Nn.TimeInput.None, seed: 1), 4096);
+        var tape = new Tape<float>();
+        var x = tape.Constant(new float[4096 * 2], new Shape(4096, 2));
+        var options = new SolveOptions { Stepper = new Rosenbrock(RosenbrockTableaus.Rodas5P) };
+        var solve = OdeLayer.Solve(tape, f, x, SaveAt.End(0, 0.1), options, new Adjoint());
+        var e = Assert.Throws<ArgumentException>(() => tape.Backward(Ops.Sum(solve.States)));
+        Assert.That(e!.Message, Does.Contain("16384 × 16384").And.Contain("Interpolating = true"));
+    }
 }

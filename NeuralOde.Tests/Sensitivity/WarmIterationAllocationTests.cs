@@ -50,6 +50,9 @@ public class WarmIterationAllocationTests
         "Backprop/Rodas5P" => (new Backprop(), Stiff(new Rosenbrock(RosenbrockTableaus.Rodas5P))),
         "Backprop/Rosenbrock23" => (new Backprop(), Stiff(new Rosenbrock23())),
         "CheckpointedBudget3/Kvaerno5" => (new Checkpointed { Budget = 3 }, Stiff(new Esdirk(EsdirkTableaus.Kvaerno5))),
+        // Both ways stiff: the backward's [a, a_θ] with a_θ (370 parameters) as a quadrature tail.
+        "InterpolatingAdjoint/Rodas5P" => (new Adjoint { Interpolating = true }, Stiff(new Rosenbrock(RosenbrockTableaus.Rodas5P))),
+
         _ => throw new ArgumentException($"No case {name}.", nameof(name)),
     };
 
@@ -62,7 +65,7 @@ public class WarmIterationAllocationTests
         "InterpolatingAdjoint/DormandPrince54", "InterpolatingAdjoint/RungeKutta4",
         "Reversible/ReversibleHeun",
         "ReversibleRungeKutta/DormandPrince54", "ReversibleRungeKutta/RungeKutta4",
-        "Backprop/Rodas5P", "Backprop/Rosenbrock23", "CheckpointedBudget3/Kvaerno5",
+        "Backprop/Rodas5P", "Backprop/Rosenbrock23", "CheckpointedBudget3/Kvaerno5", "InterpolatingAdjoint/Rodas5P",
     ];
 
     public static IEnumerable<TestCaseData> Cases()
