@@ -95,8 +95,15 @@ internal sealed class JacobianCurvature<T>
                 T offset = T.CreateTruncating(Step * scale);
                 probe[k] = y[k] + offset;
                 probeDown[k] = y[k] - offset;
-                // The perturbation as the dynamics see it, after rounding to T.
+                // The perturbation as the dynamics see it, after rounding to T (a unit one if it rounded away).
                 double delta = double.CreateTruncating(probe[k] - probeDown[k]);
+                if (!(delta > 0) || !double.IsFinite(delta))
+                {
+                    offset = T.CreateTruncating(Step);
+                    probe[k] = y[k] + offset;
+                    probeDown[k] = y[k] - offset;
+                    delta = double.CreateTruncating(probe[k] - probeDown[k]);
+                }
                 for (int i = 0; i < d; i++)
                 {
                     double v = jBar[b * d * d + i * d + j];
