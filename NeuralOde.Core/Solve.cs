@@ -69,13 +69,16 @@ public static class Ode
     public static OdeSolution<T> TrySolve<T>(IDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions? options = null, IReadOnlyList<OdeEvent<T>>? events = null)
         where T : unmanaged, IFloatingPointIeee754<T> => TrySolveReplaying(f, y0, saveAt, options, events, replayStepEnds: null);
 
-    /// <summary>The solve of <see cref="TrySolve{T}(IDynamics{T}, ReadOnlySpan{T}, SaveAt, SolveOptions?, IReadOnlyList{OdeEvent{T}}?)"/>, optionally replaying recorded step ends (see <see cref="Integrator{T}.ReplayStepEnds"/>).</summary>
-    internal static OdeSolution<T> TrySolveReplaying<T>(IDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions? options, IReadOnlyList<OdeEvent<T>>? events, double[]? replayStepEnds)
+    /// <summary>
+    /// The solve of <see cref="TrySolve{T}(IDynamics{T}, ReadOnlySpan{T}, SaveAt, SolveOptions?, IReadOnlyList{OdeEvent{T}}?)"/>, optionally replaying recorded step ends (see <see cref="Integrator{T}.ReplayStepEnds"/>)
+    /// and landing on every saved time, as Backprop and Checkpointed run a stepper of the user's (see <see cref="Integrator{T}.LandOnSavedTimes"/>).
+    /// </summary>
+    internal static OdeSolution<T> TrySolveReplaying<T>(IDynamics<T> f, ReadOnlySpan<T> y0, SaveAt saveAt, SolveOptions? options, IReadOnlyList<OdeEvent<T>>? events, double[]? replayStepEnds, bool landOnSavedTimes = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         options ??= new SolveOptions();
         Validate(f, y0, saveAt, options);
-        var integrator = new Integrator<T>(f, options, events) { ReplayStepEnds = replayStepEnds };
+        var integrator = new Integrator<T>(f, options, events) { ReplayStepEnds = replayStepEnds, LandOnSavedTimes = landOnSavedTimes };
         int n = f.Dimension;
         var values = new T[saveAt.Count * n];
         List<StepRecord>? steps = options.RecordSteps ? [] : null;

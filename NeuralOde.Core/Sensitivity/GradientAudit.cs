@@ -115,8 +115,11 @@ public static class GradientAudit
         int n = y0.Length, p = f.Parameters.Length;
         var initial = y0.ToArray();
 
-        // The forward's accepted steps, replayed by the finite differences.
-        var reference = Ode.Solve(f, y0, saveAt, options with { RecordSteps = true });
+        // The forward's accepted steps, replayed by the finite differences. Under Backprop and Checkpointed a stepper of
+        // the user's (a stiff one, say) lands on every saved time: so do the recorded and the replayed solves.
+        bool lands = options.Stepper is not null;
+        var reference = Ode.TrySolveReplaying(f, y0, saveAt, options with { RecordSteps = true }, null, null, lands);
+        if (reference.Failure is { } referenceFailure) throw referenceFailure;
         var replay = options with { StepSize = new FixedStep(reference.Steps!.Max(s => Math.Abs(s.StepSize))), RecordSteps = false };
         double[] replayEnds = [.. reference.Steps!.Select(s => s.EndTime)];
         var tape = new Tape<T>();
@@ -131,7 +134,7 @@ public static class GradientAudit
                 var solve = OdeLayer.Solve(tape, f, tape.Constant(start.ToArray(), stateShape), saveAt, options, own);
                 return double.CreateTruncating(loss(tape, solve.States).Value[0]);
             }
-            var solution = Ode.TrySolveReplaying(f, start, saveAt, replay, null, replayEnds);
+            var solution = Ode.TrySolveReplaying(f, start, saveAt, replay, null, replayEnds, lands);
             if (solution.Failure is { } failure) throw failure;
             var states = tape.Constant(solution.Values, new Shape(saveAt.Count * stateShape.Rows, stateShape.Cols));
             return double.CreateTruncating(loss(tape, states).Value[0]);
