@@ -26,6 +26,9 @@ internal static class StiffNeuralOde
     {
         public override int IndependentRows => StateShape.Rows;
 
+        // The network has no time input and the decay none either: Rosenbrock steps skip their difference in t.
+        public override bool IsAutonomous => true;
+
         public override Var<double> Record(Tape<double> tape, double t, Var<double> y) =>
             Ops.Add(network.Forward(tape, y, t), Ops.MultiplyRow(y, tape.Constant(decay, new Shape(1, 2))));
     }

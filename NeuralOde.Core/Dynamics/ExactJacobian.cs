@@ -41,6 +41,9 @@ public sealed class ExactJacobian<T> : IDifferentiableDynamics<T>, IJacobianDyna
     public int IndependentRows => inner.IndependentRows;
 
     /// <inheritdoc/>
+    public bool IsAutonomous => inner.IsAutonomous;
+
+    /// <inheritdoc/>
     public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt) => inner.Evaluate(t, y, dydt);
 
     /// <inheritdoc/>

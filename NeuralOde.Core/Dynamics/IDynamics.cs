@@ -20,4 +20,12 @@ public interface IDynamics<T>
     /// <param name="y">The state, of length <see cref="Dimension"/>.</param>
     /// <param name="dydt">The destination, of length <see cref="Dimension"/>.</param>
     void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt);
+
+    /// <summary>
+    /// Whether f ignores t (default false). Rosenbrock methods then take ∂f/∂t = 0 without the evaluation a difference
+    /// in t costs (one a step), and a gradient through their steps skips the time term's two VJPs. The solve is bitwise
+    /// the same (the difference in t of an autonomous f is exactly zero); a gradient differs only by the rounding of the
+    /// two VJPs it no longer adds and subtracts.
+    /// </summary>
+    bool IsAutonomous => false;
 }

@@ -32,6 +32,10 @@ public sealed class MlpDynamics<T> : TapeDynamics<T>
     public override int IndependentRows => BatchSize;
 
     /// <inheritdoc/>
+    /// <remarks>A network without a time input (<see cref="TimeInput.None"/>) ignores t.</remarks>
+    public override bool IsAutonomous => Network.TimeInput == TimeInput.None;
+
+    /// <inheritdoc/>
     public override Var<T> Record(Tape<T> tape, double t, Var<T> y) => Network.Forward(tape, y, T.CreateTruncating(t));
 
     private static Mlp<T> CheckNetwork(Mlp<T> network)

@@ -44,6 +44,9 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
     public virtual int IndependentRows => 1;
 
     /// <inheritdoc/>
+    public virtual bool IsAutonomous => false;
+
+    /// <inheritdoc/>
     public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt) => Blocks.Evaluate(t, y, dydt);
 
     /// <inheritdoc/>

@@ -78,6 +78,10 @@ internal sealed class AdjointDynamics<T> : IQuadratureTail<T>
     /// <inheritdoc/>
     public int Dimension => 2 * n + ParameterCount;
 
+    /// <inheritdoc/>
+    /// <remarks>[z, a, a_θ]' depends on t through f alone.</remarks>
+    public bool IsAutonomous => f.IsAutonomous;
+
     /// <summary>p, the length of a_θ.</summary>
     public int ParameterCount { get; }
 

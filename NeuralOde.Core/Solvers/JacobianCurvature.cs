@@ -50,7 +50,7 @@ internal sealed class JacobianCurvature<T>
     /// <summary>Adds ∇_y wᵀ·∂f/∂t to <paramref name="yBar"/> and ∇_θ to <paramref name="thetaBar"/> at (t, y) for a step of size h; returns the VJPs made (0 when w is zero).</summary>
     public int AddTimeTerm(IDifferentiableDynamics<T> f, double t, double h, ReadOnlySpan<T> y, ReadOnlySpan<double> w, Span<T> yBar, Span<T> thetaBar)
     {
-        if (!w.ContainsAnyExcept(0.0)) return 0;
+        if (f.IsAutonomous || !w.ContainsAnyExcept(0.0)) return 0;
         EnsureTheta(f);
         double epsilon = Step * Math.Max(Math.Max(Math.Abs(t), Math.Abs(h)), 1e-300);
         // The times as the dynamics see them: the difference is taken between the two actually evaluated.

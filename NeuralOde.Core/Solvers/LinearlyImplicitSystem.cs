@@ -105,7 +105,13 @@ internal sealed class LinearlyImplicitSystem<T>
                 evaluations++;
             }
             Span<double> dt = timeDerivative ? TimeDerivative : default;
-            if (f is ITimeDerivativeDynamics<T> exactInTime && !dt.IsEmpty)
+            if (f.IsAutonomous && !dt.IsEmpty)
+            {
+                // f ignores t: ∂f/∂t is zero, with no difference in t below.
+                dt.Clear();
+                dt = default;
+            }
+            else if (f is ITimeDerivativeDynamics<T> exactInTime && !dt.IsEmpty)
             {
                 // The dynamics' own ∂f/∂t: no difference in t below.
                 exactInTime.TimeDerivative(t, y0, dt);

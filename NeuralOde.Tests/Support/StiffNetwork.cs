@@ -40,6 +40,9 @@ public class StiffNetwork : TapeDynamics<double>
 
     public override int IndependentRows => Batch;
 
+    /// <summary>Unforced, f ignores t (the network has no time input).</summary>
+    public override bool IsAutonomous => forcing is null;
+
     public override Var<double> Record(Tape<double> tape, double t, Var<double> y)
     {
         int rows = y.Shape.Rows;
