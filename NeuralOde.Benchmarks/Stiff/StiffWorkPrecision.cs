@@ -43,7 +43,9 @@ internal static class StiffWorkPrecision
         foreach (string name in ProblemNames)
         {
             var (t1, y0, reference) = StiffProblems.Problem(name);
-            var f = new FunctionDynamics<double>(y0.Length, StiffProblems.Functions[name]);
+            // Declared autonomous where they are (all but Prothero–Robinson), as a user who knows would: the Rosenbrock
+            // methods then skip their difference in t (scipy's methods need no ∂f/∂t at all).
+            var f = new FunctionDynamics<double>(y0.Length, StiffProblems.Functions[name]) { IsAutonomous = name != "prothero_robinson" };
             foreach (var (methodName, method) in Methods)
             {
                 foreach (double rtol in rtols)

@@ -52,6 +52,10 @@ public sealed class FunctionDynamics<T> : IDynamics<T>
     public int Dimension { get; }
 
     /// <inheritdoc/>
+    /// <remarks>Set it when the function ignores t: <c>new FunctionDynamics&lt;double&gt;(3, rhs) { IsAutonomous = true }</c>.</remarks>
+    public bool IsAutonomous { get; init; }
+
+    /// <inheritdoc/>
     public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt) => function(t, y, dydt);
 }
 

@@ -69,6 +69,18 @@ public class JacobianSourceTests
         Assert.That(StiffProblems.ToleranceUnits(given.States[^1], reference, 1e-6, 1e-10), Is.LessThan(10));
     }
 
+    [Test]
+    public void ALambdaDeclaredAutonomous_SkipsRosenbrocksDifferenceInTime_WithTheSameSolution()
+    {
+        var (t1, y0, _) = StiffProblems.Problem("rober");
+        var options = new SolveOptions { Stepper = new Rosenbrock(RosenbrockTableaus.Rodas5P), RelativeTolerance = 1e-6, AbsoluteTolerance = 1e-10, MaxSteps = 100_000 };
+        var declared = Ode.Solve(new FunctionDynamics<double>(3, StiffProblems.Functions["rober"]) { IsAutonomous = true }, y0, SaveAt.End(0, t1), options);
+        var plain = Ode.Solve(new FunctionDynamics<double>(3, StiffProblems.Functions["rober"]), y0, SaveAt.End(0, t1), options);
+        TestContext.Out.WriteLine($"declared autonomous: {declared.Stats.FunctionEvaluations} evaluations; not: {plain.Stats.FunctionEvaluations}");
+        Assert.That(declared.States[^1].ToArray(), Is.EqualTo(plain.States[^1].ToArray()));
+        Assert.That(declared.Stats.FunctionEvaluations, Is.EqualTo(plain.Stats.FunctionEvaluations - plain.Stats.JacobianEvaluations));
+    }
+
     /// <summary>Robertson whose Jacobian is written as a 4 × 4 matrix: a layout error of the user's.</summary>
     private sealed class RobertsonWithAWrongSizedJacobian : IJacobianDynamics<double>
     {
