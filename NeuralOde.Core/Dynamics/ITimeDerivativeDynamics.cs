@@ -4,7 +4,8 @@ namespace NeuralOde.Core.Dynamics;
 
 /// <summary>
 /// Dynamics that give their own ∂f/∂t, which Rosenbrock methods then use instead of a forward difference in t: exact,
-/// and one evaluation of f fewer per step. Autonomous dynamics write zeros (the time derivative SciML calls tgrad).
+/// and one evaluation of f fewer per step (the time derivative SciML calls tgrad). Dynamics that ignore t need not
+/// implement it: they declare <see cref="IDynamics{T}.IsAutonomous"/>.
 /// </summary>
 /// <typeparam name="T">The state's element type.</typeparam>
 /// <remarks>
