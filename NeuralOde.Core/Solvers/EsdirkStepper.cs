@@ -4,13 +4,12 @@ using NeuralOde.Core.Dynamics;
 namespace NeuralOde.Core.Solvers;
 
 /// <summary>The stepper of <see cref="Esdirk"/>: any <see cref="EsdirkTableau"/>, one Jacobian and one LU per step, simplified Newton per stage.</summary>
-internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStatistics, IJacobianBound
+internal sealed class EsdirkStepper<T> : LinearlyImplicitStepper<T>, IDifferentiableStepper<T>, IStepperStatistics
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly EsdirkTableau tableau;
     private readonly Esdirk method;
-    private readonly int n, stages;
-    private readonly LinearlyImplicitSystem<T> system;
+    private readonly int stages;
     // atol and rtol per component (expanded once: no interface call per element in the Newton loop).
     private readonly double[] atol, rtol;
     private readonly double[] delta;
@@ -30,12 +29,11 @@ internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStat
     private double eta = 1;
 
     public EsdirkStepper(Esdirk method, int n, StepperTolerances tolerances)
+        : base(n)
     {
         this.method = method;
         tableau = method.Tableau;
-        this.n = n;
         stages = tableau.Stages;
-        system = new LinearlyImplicitSystem<T>(n);
         atol = new double[n];
         rtol = new double[n];
         for (int i = 0; i < n; i++)
@@ -55,41 +53,16 @@ internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStat
         for (int i = 1; i < stages; i++) stageStates[i] = new T[n];
     }
 
-    public int Dimension => n;
-
-    public int OutputDimension => n;
-
     public int ControllerOrder => Math.Min(tableau.Order, tableau.EmbeddedOrder) + 1;
-
-    public bool HasErrorEstimate => true;
-
-    public bool TakesStartDerivative => true;
 
     public bool ProvidesEndDerivative => true;
 
     public bool HasInterpolation => false;
 
-    public long FunctionEvaluations { get; set; }
-
-    public long JacobianEvaluations { get => system.JacobianEvaluations; set => system.JacobianEvaluations = value; }
-
-    public long Factorizations { get => system.Factorizations; set => system.Factorizations = value; }
-
-    public double JacobianNormBound => system.JacobianNormBound();
-
     /// <summary>Newton iterations of the implicit stages since the counter was last reset.</summary>
     public long NewtonIterations { get; set; }
 
-    public ReadOnlySpan<T> StartDerivative => f0;
-
     public ReadOnlySpan<T> EndDerivative => fEnd;
-
-    public void InitializeState(IDynamics<T> f, double t0, ReadOnlySpan<T> y0, Span<T> state)
-    {
-        system.Invalidate();
-        eta = 1;
-        y0.CopyTo(state);
-    }
 
     public StepOutcome Step(IDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0In, Span<T> y1, Span<T> error)
     {
@@ -212,7 +185,7 @@ internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStat
         double t = input.Time, h = input.StepSize, hg = h * tableau.Gamma;
         ReadOnlySpan<double> c = tableau.C;
         for (int s = 0; s < stages; s++) Array.Clear(kBar[s]);
-        int blocks = f.IndependentRows > 1 && n % f.IndependentRows == 0 ? f.IndependentRows : 1, d = n / blocks;
+        int blocks = JacobianBlocks.Count(n, f.IndependentRows), d = n / blocks;
         for (int s = stages - 1; s >= 1; s--)
         {
             double ts = ExplicitRungeKutta<T>.StageTimeFor(t, h, c[s], false, input.EndStageBeforeStepEnd);
@@ -294,7 +267,6 @@ internal sealed class EsdirkStepper<T> : IDifferentiableStepper<T>, IStepperStat
     {
         y0.CopyTo(y1);
         error.Fill(T.NaN);
-        eta = 1;
         FunctionEvaluations += evaluations;
         return new StepOutcome(evaluations, supplied, false) { Rejection = why };
     }

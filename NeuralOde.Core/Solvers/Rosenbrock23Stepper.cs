@@ -4,14 +4,12 @@ using NeuralOde.Core.Dynamics;
 namespace NeuralOde.Core.Solvers;
 
 /// <summary>The stepper of <see cref="Rosenbrock23"/> (see there for the formulas).</summary>
-internal sealed class Rosenbrock23Stepper<T> : IDifferentiableStepper<T>, IStepperStatistics, IJacobianBound
+internal sealed class Rosenbrock23Stepper<T> : LinearlyImplicitStepper<T>, IDifferentiableStepper<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static readonly double D = 1 / (2 + Math.Sqrt(2));
     private static readonly double E32 = 6 + Math.Sqrt(2);
 
-    private readonly int n;
-    private readonly LinearlyImplicitSystem<T> system;
     private readonly double[] rhs, timeDerivative;
     private readonly T[] f0, f1, f2, k1, k2, k3, probe;
     // The gradient's buffers, made by its first step VJP.
@@ -22,9 +20,8 @@ internal sealed class Rosenbrock23Stepper<T> : IDifferentiableStepper<T>, IStepp
     private JacobianCurvature<T>? curvature;
 
     public Rosenbrock23Stepper(int n)
+        : base(n)
     {
-        this.n = n;
-        system = new LinearlyImplicitSystem<T>(n);
         timeDerivative = system.TimeDerivative;
         rhs = new double[n];
         f0 = system.F0;
@@ -36,39 +33,14 @@ internal sealed class Rosenbrock23Stepper<T> : IDifferentiableStepper<T>, IStepp
         probe = new T[n];
     }
 
-    public int Dimension => n;
-
-    public int OutputDimension => n;
-
     // Embedded orders 2 and 3: the lower plus one.
     public int ControllerOrder => 3;
-
-    public bool HasErrorEstimate => true;
-
-    public bool TakesStartDerivative => true;
 
     public bool ProvidesEndDerivative => true;
 
     public bool HasInterpolation => true;
 
-    public long FunctionEvaluations { get; set; }
-
-    /// <summary>Jacobian evaluations (each n + 1 evaluations of f, counted in <see cref="FunctionEvaluations"/> too).</summary>
-    public long JacobianEvaluations { get => system.JacobianEvaluations; set => system.JacobianEvaluations = value; }
-
-    public long Factorizations { get => system.Factorizations; set => system.Factorizations = value; }
-
-    public double JacobianNormBound => system.JacobianNormBound();
-
-    public ReadOnlySpan<T> StartDerivative => f0;
-
     public ReadOnlySpan<T> EndDerivative => f2;
-
-    public void InitializeState(IDynamics<T> f, double t0, ReadOnlySpan<T> y0, Span<T> state)
-    {
-        system.Invalidate();
-        y0.CopyTo(state);
-    }
 
     public StepOutcome Step(IDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0In, Span<T> y1, Span<T> error)
     {

@@ -4,12 +4,11 @@ using NeuralOde.Core.Dynamics;
 namespace NeuralOde.Core.Solvers;
 
 /// <summary>The stepper of <see cref="Rosenbrock"/>: any <see cref="RosenbrockTableau"/>, one Jacobian and one LU per step.</summary>
-internal sealed class RosenbrockStepper<T> : IDifferentiableStepper<T>, IStepperStatistics, IJacobianBound
+internal sealed class RosenbrockStepper<T> : LinearlyImplicitStepper<T>, IDifferentiableStepper<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly RosenbrockTableau tableau;
-    private readonly int n, stages;
-    private readonly LinearlyImplicitSystem<T> system;
+    private readonly int stages;
     private readonly double[] rhs;
     private readonly T[][] u;
     private readonly T[] f0, stageState, stageDerivative, y1Copy;
@@ -22,11 +21,10 @@ internal sealed class RosenbrockStepper<T> : IDifferentiableStepper<T>, IStepper
     private JacobianCurvature<T>? curvature;
 
     public RosenbrockStepper(RosenbrockTableau tableau, int n)
+        : base(n)
     {
         this.tableau = tableau;
-        this.n = n;
         stages = tableau.Stages;
-        system = new LinearlyImplicitSystem<T>(n);
         rhs = new double[n];
         u = new T[stages][];
         for (int i = 0; i < stages; i++) u[i] = new T[n];
@@ -38,39 +36,14 @@ internal sealed class RosenbrockStepper<T> : IDifferentiableStepper<T>, IStepper
         for (int r = 0; r < denseTerms.Length; r++) denseTerms[r] = new T[n];
     }
 
-    public int Dimension => n;
-
-    public int OutputDimension => n;
-
     // The lower order of the embedded pair plus one.
     public int ControllerOrder => Math.Min(tableau.Order, tableau.EmbeddedOrder) + 1;
-
-    public bool HasErrorEstimate => true;
-
-    public bool TakesStartDerivative => true;
 
     public bool ProvidesEndDerivative => false;
 
     public bool HasInterpolation => tableau.DenseOrder > 0;
 
-    public long FunctionEvaluations { get; set; }
-
-    /// <summary>Jacobian evaluations (each n + 1 evaluations of f, counted in <see cref="FunctionEvaluations"/> too).</summary>
-    public long JacobianEvaluations { get => system.JacobianEvaluations; set => system.JacobianEvaluations = value; }
-
-    public long Factorizations { get => system.Factorizations; set => system.Factorizations = value; }
-
-    public double JacobianNormBound => system.JacobianNormBound();
-
-    public ReadOnlySpan<T> StartDerivative => f0;
-
     public ReadOnlySpan<T> EndDerivative => default;
-
-    public void InitializeState(IDynamics<T> f, double t0, ReadOnlySpan<T> y0, Span<T> state)
-    {
-        system.Invalidate();
-        y0.CopyTo(state);
-    }
 
     public StepOutcome Step(IDynamics<T> f, in StepInput input, ReadOnlySpan<T> y0, ReadOnlySpan<T> f0In, Span<T> y1, Span<T> error)
     {
