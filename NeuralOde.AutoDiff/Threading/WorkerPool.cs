@@ -81,9 +81,15 @@ public sealed class WorkerPool : IDisposable
     public int Participants => threads.Length + 1;
 
     /// <summary>
+    /// Whether the workers publish their allocation counters (<see cref="WorkerAllocatedBytes"/>): off unless an
+    /// allocation test turns it on, so a run's parts pay one static read for the diagnostic.
+    /// </summary>
+    internal static volatile bool TrackAllocations;
+
+    /// <summary>
     /// The bytes the worker threads have allocated (their own counters, as of the end of each one's latest part or
-    /// wait): with the calling thread's count, everything a run allocates, without the host's other threads. A
-    /// diagnostic for allocation tests; a worker's reading is published before its part is counted as finished.
+    /// wait, while <see cref="TrackAllocations"/> is on): with the calling thread's count, everything a run allocates,
+    /// without the host's other threads. A worker's reading is published before its part is counted as finished.
     /// </summary>
     internal long WorkerAllocatedBytes
     {
@@ -179,7 +185,7 @@ public sealed class WorkerPool : IDisposable
             finally
             {
                 executingPart = false;
-                if (ReferenceEquals(ownPool, this)) Volatile.Write(ref workerAllocations[ownSlot], GC.GetAllocatedBytesForCurrentThread());
+                if (TrackAllocations && ReferenceEquals(ownPool, this)) Volatile.Write(ref workerAllocations[ownSlot], GC.GetAllocatedBytesForCurrentThread());
                 Interlocked.Decrement(ref remaining);
             }
         }
@@ -206,7 +212,7 @@ public sealed class WorkerPool : IDisposable
             Interlocked.Exchange(ref sleeping[index], 1);
             if (Volatile.Read(ref state) >> 32 != seen && Interlocked.Exchange(ref sleeping[index], 0) == 1) continue;
             wake[index].Wait();
-            Volatile.Write(ref workerAllocations[index], GC.GetAllocatedBytesForCurrentThread());
+            if (TrackAllocations) Volatile.Write(ref workerAllocations[index], GC.GetAllocatedBytesForCurrentThread());
         }
     }
 

@@ -124,6 +124,7 @@ public class WorkerPoolTests
     [Test]
     public void WorkerAllocatedBytes_CountsWhatTheWorkersAllocate()
     {
+        WorkerPool.TrackAllocations = true;
         using var pool = new WorkerPool(1);
         var work = new AllocatingPairWork();
         pool.Run(work, 2);

@@ -48,6 +48,7 @@ internal static class AllocationWindows
     public static long QuietestWithWorkers(Action measured, int windows = 8)
     {
         var pool = NeuralOde.AutoDiff.Threading.WorkerPool.Shared;
+        NeuralOde.AutoDiff.Threading.WorkerPool.TrackAllocations = true;
         long quietest = long.MaxValue;
         for (int window = 0; window < windows && quietest != 0; window++)
         {
