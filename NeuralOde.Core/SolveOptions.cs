@@ -36,6 +36,12 @@ public sealed record SolveOptions
     /// </summary>
     public IStepperFactory? Stepper { get; init; }
 
+    /// <summary>
+    /// Whether Backprop and Checkpointed land on every saved time: with a <see cref="Stepper"/> of the user's, whose
+    /// interpolation they have no transpose of, so each output is a step's end. The gradient audit replays the same grid.
+    /// </summary>
+    internal bool GradientsLandOnSavedTimes => Stepper is not null;
+
     /// <summary>The step-size controller (default an adaptive <see cref="PiController"/>; use <see cref="FixedStep"/> for a fixed step).</summary>
     public IStepSizeController StepSize { get; init; } = new PiController();
 

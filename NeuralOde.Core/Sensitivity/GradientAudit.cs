@@ -117,7 +117,7 @@ public static class GradientAudit
 
         // The forward's accepted steps, replayed by the finite differences. Under Backprop and Checkpointed a stepper of
         // the user's (a stiff one, say) lands on every saved time: so do the recorded and the replayed solves.
-        bool lands = options.Stepper is not null;
+        bool lands = options.GradientsLandOnSavedTimes;
         var reference = Ode.TrySolveReplaying(f, y0, saveAt, options with { RecordSteps = true }, null, null, lands);
         if (reference.Failure is { } referenceFailure) throw referenceFailure;
         var replay = options with { StepSize = new FixedStep(reference.Steps!.Max(s => Math.Abs(s.StepSize))), RecordSteps = false };

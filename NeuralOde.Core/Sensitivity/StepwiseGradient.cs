@@ -82,7 +82,7 @@ internal abstract class StepwiseGradient<T> : ISolveGradient<T>, IStepListener<T
             ownStepper = integrator.Stepper as IDifferentiableStepper<T>
                 ?? throw new ArgumentException($"options.Stepper ({options.Stepper.GetType().Name}) made a {integrator.Stepper.GetType().Name}, which does not implement IDifferentiableStepper<{typeof(T).Name}>: a gradient through it needs its step's vector-Jacobian product.", nameof(options));
         }
-        integrator.LandOnSavedTimes = ownStepper is not null;
+        integrator.LandOnSavedTimes = options.GradientsLandOnSavedTimes;
         if (firstSaved == 0) outputs.Add(new OutputInfo(-1, times[0], true));
         RunResult result = integrator.Run(times, firstSaved, y0, output, null, null);
         if (result.Failure != SolveFailure.None) throw OdeSolverException.FromRun(result);
