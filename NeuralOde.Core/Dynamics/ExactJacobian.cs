@@ -60,7 +60,7 @@ public sealed class ExactJacobian<T> : IDifferentiableDynamics<T>, IJacobianDyna
     /// <inheritdoc/>
     public void Jacobian(double t, ReadOnlySpan<T> y, Span<double> jacobian)
     {
-        int n = Dimension, rows = IndependentRows > 1 && n % IndependentRows == 0 ? IndependentRows : 1, d = n / rows;
+        int n = Dimension, rows = JacobianBlocks.Count(n, IndependentRows), d = n / rows;
         for (int i = 0; i < d; i++)
         {
             cotangent.AsSpan().Clear();

@@ -17,8 +17,6 @@ namespace NeuralOde.Core.Sensitivity;
 internal sealed class AdjointDynamics<T> : IQuadratureTail<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private static readonly double Step = Math.Cbrt(typeof(T) == typeof(float) ? Math.Pow(2, -23) : Math.Pow(2, -52));
-
     private readonly IDifferentiableDynamics<T> f;
     private readonly int n;
     private readonly T[] negativeAdjoint, probe, unusedGradY, minus;
@@ -56,7 +54,7 @@ internal sealed class AdjointDynamics<T> : IQuadratureTail<T>
             product.Clear();
             return;
         }
-        T epsilon = T.CreateTruncating(Step * Math.Max(scale, 1) / size);
+        T epsilon = T.CreateTruncating(DifferenceSteps<T>.Central * Math.Max(scale, 1) / size);
         Side(t, y, coreDirection, epsilon, product);
         Side(t, y, coreDirection, -epsilon, minus);
         T inverse = T.One / (epsilon + epsilon);

@@ -32,7 +32,7 @@ internal sealed class InterpolatedAdjointDynamics<T> : IQuadratureTail<T>
         negativeAdjoint = new T[n];
         z = new T[n];
         unusedGradY = new T[n];
-        CoreIndependentRows = f.IndependentRows > 1 && n % f.IndependentRows == 0 ? f.IndependentRows : 1;
+        CoreIndependentRows = JacobianBlocks.Count(n, f.IndependentRows);
     }
 
     /// <inheritdoc/>

@@ -16,8 +16,7 @@ namespace NeuralOde.Core.Solvers;
 internal sealed class FiniteDifferenceJacobian<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    // √ε of the state's type: the forward difference's truncation and rounding errors balance there.
-    private static readonly double Root = Math.Sqrt(typeof(T) == typeof(float) ? Math.Pow(2, -23) : Math.Pow(2, -52));
+    private static readonly double Root = DifferenceSteps<T>.Forward;
 
     private readonly int n, core, blocks, width;
     private readonly T[] probe, fProbe;

@@ -20,7 +20,7 @@ namespace NeuralOde.Core.Solvers;
 internal sealed class JacobianCurvature<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private static readonly double Step = Math.Cbrt(typeof(T) == typeof(float) ? Math.Pow(2, -23) : Math.Pow(2, -52));
+    private static readonly double Step = DifferenceSteps<T>.Central;
 
     private readonly int n;
     private readonly T[] probe, probeDown, cotangent, gradY;
@@ -43,7 +43,7 @@ internal sealed class JacobianCurvature<T>
     public int AddJacobianTerm(IDifferentiableDynamics<T> f, double t, ReadOnlySpan<T> y, double[][] lambdas, T[][] us, int pairs, Span<T> yBar, Span<T> thetaBar)
     {
         EnsureTheta(f);
-        int blocks = f.IndependentRows > 1 && n % f.IndependentRows == 0 ? f.IndependentRows : 1, d = n / blocks;
+        int blocks = JacobianBlocks.Count(n, f.IndependentRows), d = n / blocks;
         return d <= pairs ? AlongUnitDirections(f, t, y, lambdas, us, pairs, blocks, d, yBar, thetaBar) : AlongPairs(f, t, y, lambdas, us, pairs, yBar, thetaBar);
     }
 

@@ -73,7 +73,7 @@ internal sealed class LinearlyImplicitSystem<T>
         var quadrature = f is IQuadratureTail<T> { QuadratureLength: > ShortTail } withTail ? withTail : null;
         int coreLength = quadrature is null ? n : n - quadrature.QuadratureLength;
         int rowCount = quadrature?.CoreIndependentRows ?? (f is IDifferentiableDynamics<T> differentiable ? differentiable.IndependentRows : 1);
-        int blocks = rowCount > 1 && coreLength % rowCount == 0 ? rowCount : 1;
+        int blocks = JacobianBlocks.Count(coreLength, rowCount);
         if (derivatives is null || derivatives.Blocks != blocks || derivatives.Core != coreLength)
         {
             int width = coreLength / blocks;
