@@ -6,6 +6,16 @@ using System.Runtime.Intrinsics;
 
 namespace NeuralOde.AutoDiff.Kernels;
 
+/// <summary>An elementwise function of one argument with scalar, Vector128, Vector256 and Vector512 forms.</summary>
+internal interface IUnaryOperator<T>
+    where T : unmanaged
+{
+    static abstract T Invoke(T x);
+    static abstract Vector128<T> Invoke(Vector128<T> x);
+    static abstract Vector256<T> Invoke(Vector256<T> x);
+    static abstract Vector512<T> Invoke(Vector512<T> x);
+}
+
 /// <summary>An elementwise function of two arguments with scalar, Vector128, Vector256 and Vector512 forms.</summary>
 internal interface IBinaryOperator<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -50,7 +60,8 @@ internal readonly struct DerivativeOf<T, TAct> : IBinaryOperator<T>
 }
 
 /// <summary>
-/// The one loop for what TensorPrimitives lacks (activation derivatives written from the output): a Vector512 body
+/// The one loop for what TensorPrimitives lacks (activation derivatives written from the output, a float tanh that is
+/// the same at every width): a Vector512 body
 /// where accelerated, else Vector256, else Vector128, then a scalar tail. The operator is a struct type argument, so
 /// there is no delegate or virtual call per element.
 /// </summary>
@@ -111,6 +122,40 @@ internal static class ElementwiseDriver
             T v = TOp.Invoke(Unsafe.Add(ref ar, i), Unsafe.Add(ref br, i));
             Unsafe.Add(ref d, i) = accumulate ? Unsafe.Add(ref d, i) + v : v;
         }
+    }
+
+    /// <summary>destination[i] = TOp(x[i]) on the machine's widest accelerated width; <paramref name="destination"/> may be <paramref name="x"/>.</summary>
+    public static void Apply<T, TOp>(ReadOnlySpan<T> x, Span<T> destination)
+        where T : unmanaged
+        where TOp : struct, IUnaryOperator<T> =>
+        Apply<T, TOp>(x, destination, Gemm.DefaultPath);
+
+    /// <summary>As the default overload with an explicit width (for tests; unaccelerated widths run in software).</summary>
+    public static void Apply<T, TOp>(ReadOnlySpan<T> x, Span<T> destination, GemmPath path)
+        where T : unmanaged
+        where TOp : struct, IUnaryOperator<T>
+    {
+        int n = destination.Length;
+        if (x.Length < n) ThrowTooShort(nameof(x), x.Length, n);
+        ref T xr = ref MemoryMarshal.GetReference(x);
+        ref T d = ref MemoryMarshal.GetReference(destination);
+        int i = 0;
+        if (path == GemmPath.Vector512 && Vector512<T>.IsSupported)
+        {
+            for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+                TOp.Invoke(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+        }
+        else if (path == GemmPath.Vector256 && Vector256<T>.IsSupported)
+        {
+            for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+                TOp.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+        }
+        else if (path == GemmPath.Vector128 && Vector128<T>.IsSupported)
+        {
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                TOp.Invoke(Vector128.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref d, (nuint)i);
+        }
+        for (; i < n; i++) Unsafe.Add(ref d, i) = TOp.Invoke(Unsafe.Add(ref xr, i));
     }
 
     [DoesNotReturn]

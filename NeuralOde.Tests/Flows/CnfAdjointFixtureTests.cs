@@ -24,7 +24,11 @@ public class CnfAdjointFixtureTests
         var pass = cnf.Forward(tape, w3.Array<float>("x_batch"), w3.Array<float>("e_rademacher"), new Adjoint { TorchdiffeqCompatible = true });
         field.Parameters.ZeroGradients();
         tape.Backward(pass.NegativeLogLikelihood);
-        CnfPeerFixtureTests.Check("W3 adjoint", pass, field, expected);
+        // The backward solve's second step lands on t = 0 or falls just short of it, a coin flip of float rounding: its
+        // first step's error ratio (~1.6e-5, rounding noise) sets the next proposal, 0.4431 with TensorPrimitives' tanh
+        // and 0.4482 with TanhSingle, against 0.4455 remaining. Falling short costs a third step (NFE-B 20, the peer's);
+        // landing, NFE-B 14. Either way every gradient is checked element-wise against the peer's.
+        CnfPeerFixtureTests.Check("W3 adjoint", pass, field, expected, otherBackwardEvaluations: 14);
     }
 
     [Test]
