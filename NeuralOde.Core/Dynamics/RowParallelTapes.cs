@@ -31,6 +31,11 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
     private readonly StageRecord[] records;
     private readonly ParameterSet<T> parameters;
     private readonly IDifferentiableDynamics<T> f;
+    // Row groups (a CNF's [z | Δ | …]): each block's rows are gathered into its own buffers, in the same layout.
+    private readonly RowGroups? groups;
+    private readonly TapeDynamics<T>? groupedDynamics;
+    private readonly int[] firstRows = [];
+    private readonly T[][] gatheredState = [], gatheredCotangent = [];
     private Job job;
     private double time;
     private T* y;
@@ -64,6 +69,37 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
             partialGradients[p] = new T[parameters.Length];
         }
         offsets[parts] = dynamics.Dimension;
+    }
+
+    /// <summary>
+    /// Sets up the tapes for dynamics whose state is column groups over independent rows (<see cref="RowGroups"/>),
+    /// split into <paramref name="parts"/> row blocks. Only <see cref="Evaluate"/> and <see cref="EvaluateAndVjp"/>
+    /// serve such a split: each block's rows are gathered into a state of the same layout, recorded with
+    /// <see cref="TapeDynamics{T}.RecordRows"/>, and the block's results scattered back.
+    /// </summary>
+    public RowParallelTapes(TapeDynamics<T> dynamics, RowGroups layout, int parts, int chunkLength)
+        : this(dynamics, dynamics.StateShape, 1, chunkLength)
+    {
+        if (parts == 1) return;
+        groups = layout;
+        groupedDynamics = dynamics;
+        tapes = new Tape<T>[parts];
+        blockShapes = new Shape[parts];
+        firstRows = new int[parts + 1];
+        partialGradients = new T[parts][];
+        gatheredState = new T[parts][];
+        gatheredCotangent = new T[parts][];
+        for (int p = 0; p < parts; p++)
+        {
+            tapes[p] = new Tape<T>(Math.Max(1 << 12, chunkLength / parts));
+            int start = RowSplit.Start(layout.Rows, p, parts), end = RowSplit.Start(layout.Rows, p + 1, parts);
+            firstRows[p] = start;
+            blockShapes[p] = new Shape((end - start) * layout.Columns, 1);
+            partialGradients[p] = new T[parameters.Length];
+            gatheredState[p] = new T[blockShapes[p].Length];
+            gatheredCotangent[p] = new T[blockShapes[p].Length];
+        }
+        firstRows[parts] = layout.Rows;
     }
 
     /// <summary>The dynamics the blocks record.</summary>
@@ -216,6 +252,11 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
     /// <inheritdoc/>
     public void Execute(int part, int partCount)
     {
+        if (groups is not null)
+        {
+            ExecuteGrouped(part);
+            return;
+        }
         var tape = tapes[part];
         var shape = blockShapes[part];
         int offset = offsets[part], length = shape.Length;
@@ -253,6 +294,35 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
                 break;
             }
         }
+    }
+
+    /// <summary>Block <paramref name="part"/> of a row-group split: gather its rows, record, scatter f and ∂f/∂y back.</summary>
+    private void ExecuteGrouped(int part)
+    {
+        if (job is Job.Record or Job.Sweep)
+            throw new InvalidOperationException("A row-group split serves Evaluate and EvaluateAndVjp only; recording strategies record the whole state.");
+        var tape = tapes[part];
+        var shape = blockShapes[part];
+        int first = firstRows[part], count = firstRows[part + 1] - first;
+        var layout = groups!;
+        var state = gatheredState[part];
+        layout.Gather(new ReadOnlySpan<T>(y, f.Dimension), first, count, state);
+        tape.Reset();
+        if (job == Job.Evaluate)
+        {
+            int output = CheckedOutput(tape, groupedDynamics!.RecordRows(tape, time, tape.Constant(state, shape), first, count), shape);
+            layout.Scatter(tape.Value(output), first, count, new Span<T>(values, f.Dimension));
+            return;
+        }
+        var x = tape.Variable(state, shape);
+        var fx = groupedDynamics!.RecordRows(tape, time, x, first, count);
+        int result = CheckedOutput(tape, fx, shape);
+        if (values != null) layout.Scatter(tape.Value(result), first, count, new Span<T>(values, f.Dimension));
+        var seed = gatheredCotangent[part];
+        layout.Gather(new ReadOnlySpan<T>(cotangent, f.Dimension), first, count, seed);
+        Array.Clear(partialGradients[part]);
+        tape.Backward(fx, seed, GradientSink<T>.Into(parameters, partialGradients[part]));
+        layout.Scatter(x.Gradient, first, count, new Span<T>(gradY, f.Dimension));
     }
 
     private void CheckLength(int length, string paramName)

@@ -30,9 +30,15 @@ internal static class RowSplit
         int rows = f.IndependentRows;
         if (rows < 1 || f.Dimension % rows != 0)
             throw new ArgumentException($"The dynamics declare {rows} independent rows, which do not divide their dimension {f.Dimension}.", nameof(f));
+        return Parts(rows, f.Parameters.Length);
+    }
+
+    /// <summary>The number of row blocks for <paramref name="rows"/> independent rows of dynamics with <paramref name="parameters"/> parameters.</summary>
+    public static int Parts(int rows, int parameters)
+    {
         int aligned = Math.Max(1, rows / RowAlignment);
         if (ForcedParts is int forced) return Math.Clamp(forced, 1, aligned);
-        if (rows < 2 * MinimumRowsPerPart || (long)rows * f.Parameters.Length < MinimumWork) return 1;
+        if (rows < 2 * MinimumRowsPerPart || (long)rows * parameters < MinimumWork) return 1;
         return Math.Min(WorkerPool.Shared.Participants, rows / MinimumRowsPerPart);
     }
 

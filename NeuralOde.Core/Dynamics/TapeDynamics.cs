@@ -11,8 +11,9 @@ namespace NeuralOde.Core.Dynamics;
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 /// <remarks>
-/// Dynamics that declare <see cref="IndependentRows"/> and are large enough are replayed in row blocks on one private
-/// tape per block, the blocks on the cores of the shared worker pool (see <see cref="IDifferentiableDynamics{T}.IndependentRows"/>).
+/// Dynamics that declare <see cref="IndependentRows"/> (or, inside the library, row groups) and are large enough are
+/// replayed in row blocks on one private tape per block, the blocks on the cores of the shared worker pool (see
+/// <see cref="IDifferentiableDynamics{T}.IndependentRows"/>).
 /// One instance serves one caller at a time; the blocks of one call run <see cref="Record"/> concurrently, so an
 /// override of <see cref="IndependentRows"/> promises that <see cref="Record"/> keeps no state of its own.
 /// </remarks>
@@ -61,6 +62,18 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
     /// <inheritdoc/>
     public abstract Var<T> Record(Tape<T> tape, double t, Var<T> y);
 
+    /// <summary>
+    /// For dynamics whose rows are independent but whose state is column groups over the rows (a CNF's [z | Δ | …]),
+    /// that layout: <see cref="Evaluate"/> and <see cref="EvaluateAndVjp"/> then replay <see cref="RecordRows"/> on
+    /// row blocks on the worker pool. <see cref="IndependentRows"/> stays 1, since the state is not rows one after another.
+    /// </summary>
+    internal virtual RowGroups? Groups => null;
+
+    /// <summary>Records f for rows [firstRow, firstRow + rowCount) of the state, given as a state of the same layout over those rows (see <see cref="Groups"/>).</summary>
+    internal virtual Var<T> RecordRows(Tape<T> tape, double t, Var<T> y, int firstRow, int rowCount) => Record(tape, t, y);
+
     // Made on first use: subclasses add their layers to the parameter set after this base constructor has run.
-    private RowParallelTapes<T> Blocks => blocks ??= new RowParallelTapes<T>(this, StateShape, RowSplit.Parts<T>(this), 1 << 16);
+    private RowParallelTapes<T> Blocks => blocks ??= Groups is { } groups
+        ? new RowParallelTapes<T>(this, groups, RowSplit.Parts(groups.Rows, Parameters.Length), 1 << 16)
+        : new RowParallelTapes<T>(this, StateShape, RowSplit.Parts<T>(this), 1 << 16);
 }

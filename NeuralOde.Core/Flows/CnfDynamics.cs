@@ -24,6 +24,7 @@ public sealed class CnfDynamics<T> : TapeDynamics<T>
     private T[]? initialState;
     private readonly Shape tangentShape;
     private readonly Shape pointShape;
+    private readonly RowGroups groups;
 
     /// <summary>Creates the dynamics for <paramref name="batch"/> points.</summary>
     /// <param name="field">The velocity field.</param>
@@ -68,6 +69,7 @@ public sealed class CnfDynamics<T> : TapeDynamics<T>
         if (regularization.HasKinetic) { blocks.Add(new("kinetic", next, batch)); next += batch; }
         if (regularization.HasFrobenius) blocks.Add(new("jacobian", next, batch));
         Blocks = blocks;
+        groups = new RowGroups(batch, [d, .. Enumerable.Repeat(1, blocks.Count - 1)]);
     }
 
     /// <summary>The velocity field.</summary>
@@ -105,10 +107,20 @@ public sealed class CnfDynamics<T> : TapeDynamics<T>
     public override Var<T> Record(Tape<T> tape, double t, Var<T> y)
     {
         ArgumentNullException.ThrowIfNull(tape);
-        var z = FlatOps.View(y, 0, pointShape);
-        var v = tape.Constant(tangents, tangentShape);
+        return RecordRows(tape, t, y, 0, Batch);
+    }
+
+    /// <summary>Every point's row is independent of the others: z's row, Δ's and the regularisers' elements.</summary>
+    internal override RowGroups Groups => groups;
+
+    /// <inheritdoc/>
+    internal override Var<T> RecordRows(Tape<T> tape, double t, Var<T> y, int firstRow, int rowCount)
+    {
+        int d = Field.Dimension;
+        var z = FlatOps.View(y, 0, rowCount == Batch ? pointShape : new Shape(rowCount, d));
+        var v = rowCount == Batch ? tape.Constant(tangents, tangentShape) : BlockTangents(tape, firstRow, rowCount);
         var fj = Field.Forward(tape, z, v, T.CreateTruncating(t));
-        var (divergence, frobenius) = Divergence.Record(fj, v, Batch, Field.Dimension, Regularization.HasFrobenius);
+        var (divergence, frobenius) = Divergence.Record(fj, v, rowCount, d, Regularization.HasFrobenius);
         var rest = Ops.Negate(divergence);
         if (Regularization.HasKinetic)
         {
@@ -120,6 +132,17 @@ public sealed class CnfDynamics<T> : TapeDynamics<T>
             rest = FlatOps.Pack(rest, frobenius, null);
         }
         return FlatOps.Pack(fj.Value, rest, null);
+    }
+
+    /// <summary>The tangents of rows [firstRow, firstRow + rowCount): the same rows of each of the k stacked blocks.</summary>
+    private Var<T> BlockTangents(Tape<T> tape, int firstRow, int rowCount)
+    {
+        int d = Field.Dimension, k = tangents.Length / (Batch * d);
+        var v = tape.Full(new Shape(k * rowCount, d), T.Zero);
+        var destination = tape.Value(tape.Check(v, "tangents"));
+        for (int j = 0; j < k; j++)
+            tangents.AsSpan((j * Batch + firstRow) * d, rowCount * d).CopyTo(destination.Slice(j * rowCount * d, rowCount * d));
+        return v;
     }
 }
 
