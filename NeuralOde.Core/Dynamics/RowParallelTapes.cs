@@ -73,16 +73,26 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
 
     /// <summary>
     /// Sets up the tapes for dynamics whose state is column groups over independent rows (<see cref="RowGroups"/>),
-    /// split into <paramref name="parts"/> row blocks. Only <see cref="Evaluate"/> and <see cref="EvaluateAndVjp"/>
-    /// serve such a split: each block's rows are gathered into a state of the same layout, recorded with
-    /// <see cref="TapeDynamics{T}.RecordRows"/>, and the block's results scattered back.
+    /// split into <paramref name="parts"/> row blocks, each recorded with <see cref="TapeDynamics{T}.RecordRows"/>.
     /// </summary>
-    public RowParallelTapes(TapeDynamics<T> dynamics, RowGroups layout, int parts, int chunkLength)
+    /// <param name="dynamics">The dynamics.</param>
+    /// <param name="layout">Their row groups.</param>
+    /// <param name="parts">The number of row blocks.</param>
+    /// <param name="chunkLength">The arena chunk length for the whole state.</param>
+    /// <param name="blockMajor">
+    /// false: <see cref="Evaluate"/> and <see cref="EvaluateAndVjp"/> take states in the dynamics' layout and gather
+    /// and scatter each block's rows (the other jobs refuse). true: every job takes states already in block-major order,
+    /// block p's rows gathered into elements <see cref="Block"/>(p) (<see cref="RowGroups.Gather{T}"/>), as a recorder
+    /// that keeps its stages that way passes them.
+    /// </param>
+    public RowParallelTapes(TapeDynamics<T> dynamics, RowGroups layout, int parts, int chunkLength, bool blockMajor)
         : this(dynamics, dynamics.StateShape, 1, chunkLength)
     {
         if (parts == 1) return;
-        groups = layout;
+        groups = blockMajor ? null : layout;
         groupedDynamics = dynamics;
+        offsets = new int[parts + 1];
+        records = new StageRecord[parts];
         tapes = new Tape<T>[parts];
         blockShapes = new Shape[parts];
         firstRows = new int[parts + 1];
@@ -94,12 +104,14 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
             tapes[p] = new Tape<T>(Math.Max(1 << 12, chunkLength / parts));
             int start = RowSplit.Start(layout.Rows, p, parts), end = RowSplit.Start(layout.Rows, p + 1, parts);
             firstRows[p] = start;
+            offsets[p] = start * layout.Columns;
             blockShapes[p] = new Shape((end - start) * layout.Columns, 1);
             partialGradients[p] = new T[parameters.Length];
             gatheredState[p] = new T[blockShapes[p].Length];
             gatheredCotangent[p] = new T[blockShapes[p].Length];
         }
         firstRows[parts] = layout.Rows;
+        offsets[parts] = dynamics.Dimension;
     }
 
     /// <summary>The dynamics the blocks record.</summary>
@@ -266,7 +278,7 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
             {
                 int first = tape.Count;
                 var leaf = tape.Variable(new ReadOnlySpan<T>(y + offset, length), shape);
-                int output = CheckedOutput(tape, f.Record(tape, time, leaf), shape);
+                int output = CheckedOutput(tape, RecordBlock(part, tape, leaf), shape);
                 records[part] = new StageRecord(leaf.Index, first, output);
                 break;
             }
@@ -276,7 +288,7 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
             case Job.Evaluate:
             {
                 tape.Reset();
-                int output = CheckedOutput(tape, f.Record(tape, time, tape.Constant(new ReadOnlySpan<T>(y + offset, length), shape)), shape);
+                int output = CheckedOutput(tape, RecordBlock(part, tape, tape.Constant(new ReadOnlySpan<T>(y + offset, length), shape)), shape);
                 tape.Value(output).CopyTo(new Span<T>(values + offset, length));
                 break;
             }
@@ -284,7 +296,7 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
             {
                 tape.Reset();
                 var x = tape.Variable(new ReadOnlySpan<T>(y + offset, length), shape);
-                var fx = f.Record(tape, time, x);
+                var fx = RecordBlock(part, tape, x);
                 int output = CheckedOutput(tape, fx, shape);
                 if (values != null) tape.Value(output).CopyTo(new Span<T>(values + offset, length));
                 var seed = new ReadOnlySpan<T>(cotangent + offset, length);
@@ -295,6 +307,10 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
             }
         }
     }
+
+    /// <summary>f of block <paramref name="part"/>'s state: its rows of row-grouped dynamics, or the block as a state of its own.</summary>
+    private Var<T> RecordBlock(int part, Tape<T> tape, Var<T> state) =>
+        groupedDynamics is null ? f.Record(tape, time, state) : groupedDynamics.RecordRows(tape, time, state, firstRows[part], firstRows[part + 1] - firstRows[part]);
 
     /// <summary>Block <paramref name="part"/> of a row-group split: gather its rows, record, scatter f and ∂f/∂y back.</summary>
     private void ExecuteGrouped(int part)

@@ -74,6 +74,6 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
 
     // Made on first use: subclasses add their layers to the parameter set after this base constructor has run.
     private RowParallelTapes<T> Blocks => blocks ??= Groups is { } groups
-        ? new RowParallelTapes<T>(this, groups, RowSplit.Parts(groups.Rows, Parameters.Length), 1 << 16)
+        ? new RowParallelTapes<T>(this, groups, RowSplit.Parts(groups.Rows, Parameters.Length), 1 << 16, blockMajor: false)
         : new RowParallelTapes<T>(this, StateShape, RowSplit.Parts<T>(this), 1 << 16);
 }

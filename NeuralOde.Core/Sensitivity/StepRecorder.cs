@@ -18,6 +18,9 @@ namespace NeuralOde.Core.Sensitivity;
 /// ȳ0 = ȳ1 + Σ_m Ȳ_m; θ̄ collects (∂f/∂θ)ᵀ k̄_m. Step sizes are constants (the step sequence is not differentiated).
 /// Dynamics with independent rows are recorded in row blocks on one tape per block (<see cref="RowParallelTapes{T}"/>):
 /// a record is then one <see cref="StageRecord"/> per block, and everything row-wise here works block by block.
+/// Dynamics of row groups (a CNF's [z | Δ | …], see <see cref="TapeDynamics{T}.Groups"/>) are split too: the recorder
+/// then keeps its states in block-major order (block p's rows gathered into one contiguous range) and converts at its
+/// boundary, so the stages, their combinations and the reverse pass run unchanged on contiguous blocks.
 /// </remarks>
 internal sealed class StepRecorder<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -35,6 +38,10 @@ internal sealed class StepRecorder<T>
     private RowParallelTapes<T>? blocks;
     private StepVjpWork? stepVjp;
     private int parts = 1;
+    // Row groups split into blocks: states inside the recorder are block-major (see the remarks); null otherwise.
+    private RowGroups? groups;
+    private int[] groupRows = [];
+    private T[] inside = [], insideStart = [], insideEnd = [], insideStateCotangent = [], insideStageCotangent = [];
 
     public StepRecorder(ButcherTableau tableau, Shape stateShape, bool torchdiffeqStageTimes, int chunkLength)
     {
@@ -63,8 +70,25 @@ internal sealed class StepRecorder<T>
     {
         if (blocks is null || !ReferenceEquals(blocks.Dynamics, f))
         {
-            parts = RowSplit.Parts(f);
-            blocks = new RowParallelTapes<T>(f, shape, parts, chunkLength);
+            groups = null;
+            if (f is TapeDynamics<T> { Groups: { } layout } grouped && RowSplit.Parts(layout.Rows, f.Parameters.Length) is > 1 and int groupParts)
+            {
+                parts = groupParts;
+                groups = layout;
+                groupRows = new int[parts + 1];
+                for (int p = 0; p <= parts; p++) groupRows[p] = RowSplit.Start(layout.Rows, p, parts);
+                blocks = new RowParallelTapes<T>(grouped, layout, parts, chunkLength, blockMajor: true);
+                inside = new T[n];
+                insideStart = new T[n];
+                insideEnd = new T[n];
+                insideStateCotangent = new T[n];
+                insideStageCotangent = new T[tableau.Stages * n];
+            }
+            else
+            {
+                parts = RowSplit.Parts(f);
+                blocks = new RowParallelTapes<T>(f, shape, parts, chunkLength);
+            }
             recordScratch = new StageRecord[parts];
             stepVjp = null;
             marks = [new TapeMark[parts], new TapeMark[parts]];
@@ -103,15 +127,37 @@ internal sealed class StepRecorder<T>
     public int RecordEvaluation(IDifferentiableDynamics<T> f, double t, ReadOnlySpan<T> y)
     {
         if (!ReferenceEquals(Blocks.Dynamics, f)) throw new InvalidOperationException("The recorder is bound to other dynamics.");
+        return RecordInside(t, ToInside(y, inside));
+    }
+
+    /// <summary>Records f at a state already in the recorder's order.</summary>
+    private int RecordInside(double t, ReadOnlySpan<T> y)
+    {
         Blocks.Record(t, y, recordScratch);
         stages.AddRange(recordScratch);
         return Count - 1;
     }
 
+    /// <summary><paramref name="state"/> in the recorder's order: itself, or gathered block-major into <paramref name="buffer"/>.</summary>
+    private ReadOnlySpan<T> ToInside(ReadOnlySpan<T> state, Span<T> buffer)
+    {
+        if (groups is null) return state;
+        for (int p = 0; p < parts; p++) groups.Gather(state, groupRows[p], groupRows[p + 1] - groupRows[p], buffer[Blocks.Block(p)]);
+        return buffer;
+    }
+
+    /// <summary>Writes <paramref name="inside"/> (the recorder's order) into <paramref name="state"/> (the dynamics' order).</summary>
+    private void ToOutside(ReadOnlySpan<T> inside, Span<T> state)
+    {
+        for (int p = 0; p < parts; p++) groups!.Scatter(inside[Blocks.Block(p)], groupRows[p], groupRows[p + 1] - groupRows[p], state);
+    }
+
     /// <summary>Copies the value k of a record into <paramref name="destination"/>.</summary>
     public void CopyDerivative(int record, Span<T> destination)
     {
-        for (int p = 0; p < parts; p++) DerivativeBlock(record, p).CopyTo(destination[Blocks.Block(p)]);
+        Span<T> target = groups is null ? destination : inside;
+        for (int p = 0; p < parts; p++) DerivativeBlock(record, p).CopyTo(target[Blocks.Block(p)]);
+        if (groups is not null) ToOutside(inside, destination);
     }
 
     /// <summary>
@@ -120,6 +166,9 @@ internal sealed class StepRecorder<T>
     /// </summary>
     public int RecordStep(IDifferentiableDynamics<T> f, double t, double h, ReadOnlySpan<T> y0, int reuseFirstStage, bool endStageBeforeStepEnd, Span<T> y1)
     {
+        if (!ReferenceEquals(Blocks.Dynamics, f)) throw new InvalidOperationException("The recorder is bound to other dynamics.");
+        y0 = ToInside(y0, insideStart);
+        Span<T> end = groups is null || y1.IsEmpty ? y1 : insideEnd;
         int s = tableau.Stages;
         int firstStage = Count;
         ReadOnlySpan<double> c = tableau.C;
@@ -128,28 +177,29 @@ internal sealed class StepRecorder<T>
             if (i == 0)
             {
                 if (reuseFirstStage >= 0) Append(reuseFirstStage);
-                else RecordEvaluation(f, t, y0);
+                else RecordInside(t, y0);
                 continue;
             }
             Combine(y0, h, tableau.ARow(i), firstStage, stageState);
-            RecordEvaluation(f, ExplicitRungeKutta<T>.StageTimeFor(t, h, c[i], torchdiffeqStageTimes, endStageBeforeStepEnd), stageState);
+            RecordInside(ExplicitRungeKutta<T>.StageTimeFor(t, h, c[i], torchdiffeqStageTimes, endStageBeforeStepEnd), stageState);
         }
-        if (!y1.IsEmpty)
+        if (!end.IsEmpty)
         {
             if (tableau.IsFsal)
             {
-                for (int p = 0; p < parts; p++) Blocks.Tape(p).Value(stages[(firstStage + s - 1) * parts + p].Leaf).CopyTo(y1[Blocks.Block(p)]);
+                for (int p = 0; p < parts; p++) Blocks.Tape(p).Value(stages[(firstStage + s - 1) * parts + p].Leaf).CopyTo(end[Blocks.Block(p)]);
             }
             else
             {
-                Combine(y0, h, tableau.B, firstStage, y1);
+                Combine(y0, h, tableau.B, firstStage, end);
             }
+            if (groups is not null) ToOutside(end, y1);
         }
         return firstStage;
     }
 
     /// <summary>destination = y0 + Σ_j (h·w_j)·k_j over the step's stages (the engine's arithmetic, zero weights skipped).</summary>
-    public void Combine(ReadOnlySpan<T> y0, double h, ReadOnlySpan<double> weights, int firstStage, Span<T> destination)
+    private void Combine(ReadOnlySpan<T> y0, double h, ReadOnlySpan<double> weights, int firstStage, Span<T> destination)
     {
         if (!y0.Overlaps(destination)) y0.CopyTo(destination);
         for (int j = 0; j < weights.Length; j++)
@@ -167,7 +217,16 @@ internal sealed class StepRecorder<T>
     /// <summary>Adds (∂f/∂y)ᵀ·cotangent of a record into <paramref name="gradY"/> and (∂f/∂θ)ᵀ·cotangent into the sink.</summary>
     public void AccumulateVjp(int record, ReadOnlySpan<T> cotangent, Span<T> gradY, GradientSink<T> sink)
     {
-        SweepRecord(record, cotangent, gradY, sink);
+        if (groups is null)
+        {
+            SweepRecord(record, cotangent, gradY, sink);
+        }
+        else
+        {
+            ToInside(gradY, insideStateCotangent);
+            SweepRecord(record, ToInside(cotangent, inside), insideStateCotangent, sink);
+            ToOutside(insideStateCotangent, gradY);
+        }
         Blocks.FlushGradients(sink);
     }
 
@@ -186,7 +245,18 @@ internal sealed class StepRecorder<T>
     public void StepVjp(int firstStage, double h, Span<T> yBar, Span<T> kBar, GradientSink<T> sink)
     {
         stepVjp ??= new StepVjpWork(this);
-        stepVjp.Run(firstStage, h, yBar, kBar, sink);
+        if (groups is null)
+        {
+            stepVjp.Run(firstStage, h, yBar, kBar, sink);
+        }
+        else
+        {
+            ToInside(yBar, insideStateCotangent);
+            for (int i = 0; i < tableau.Stages; i++) ToInside(kBar.Slice(i * n, n), insideStageCotangent.AsSpan(i * n, n));
+            stepVjp.Run(firstStage, h, insideStateCotangent, insideStageCotangent, sink);
+            ToOutside(insideStateCotangent, yBar);
+            for (int i = 0; i < tableau.Stages; i++) ToOutside(insideStageCotangent.AsSpan(i * n, n), kBar.Slice(i * n, n));
+        }
         Blocks.FlushGradients(sink);
     }
 

@@ -2,6 +2,7 @@ using NeuralOde.AutoDiff;
 using NeuralOde.AutoDiff.Nn;
 using NeuralOde.Core.Dynamics;
 using NeuralOde.Core.Flows;
+using NeuralOde.Core.Sensitivity;
 using NeuralOde.Tests.Support;
 
 namespace NeuralOde.Tests.Flows;
@@ -92,6 +93,51 @@ public class CnfRowSplitTests
         Assert.That(scale, Is.GreaterThan(0));
         for (int i = 0; i < gradTheta.Length; i++)
             Assert.That(double.CreateTruncating(splitGradTheta[i]), Is.EqualTo(double.CreateTruncating(gradTheta[i])).Within(relative * scale), $"θ[{i}]: the blocks' partial sums, to rounding");
+    }
+
+    private static IEnumerable<TestCaseData> RecordingCases()
+    {
+        foreach (var name in new[] { "backprop", "checkpointed", "checkpointed-budget" })
+        {
+            yield return new TestCaseData(name, false).SetArgDisplayNames(name, "exact trace");
+            yield return new TestCaseData(name, true).SetArgDisplayNames(name, "Hutchinson");
+        }
+    }
+
+    [TestCaseSource(nameof(RecordingCases))]
+    public void SplitRecording_GivesTheUnsplitLossBitwise_AndItsGradients(string strategy, bool hutchinson)
+    {
+        const int batch = 96;
+        (float Loss, long Nfe, float[] Gradient) Pass(int parts) => Split(parts, () =>
+        {
+            var field = new MlpVelocityField<float>(Mlp.Create<float>(2, [32, 32], 2, Activation.Tanh, TimeInput.Concat, seed: 8));
+            var cnf = new Cnf<float>(field, new CnfOptions
+            {
+                EndTime = 0.5,
+                Regularization = new CnfRegularization(0.05, 0.02),
+                TrainingDivergence = hutchinson ? new HutchinsonDivergence(ProbeNoise.Rademacher) : Divergence.Exact,
+            });
+            float[] x = NeuralOde.Core.Data.Toy2D.Sample<float>(NeuralOde.Core.Data.Toy2DSet.Moons, batch, seed: 3);
+            ISensitivity sensitivity = strategy switch
+            {
+                "backprop" => new Backprop(),
+                "checkpointed" => new Checkpointed(),
+                _ => new Checkpointed { Budget = 3 },
+            };
+            var tape = new Tape<float>();
+            cnf.Parameters.ZeroGradients();
+            var pass = cnf.Forward(tape, x, noiseSeed: 5, sensitivity);
+            tape.Backward(pass.Loss);
+            return (pass.Loss.Value[0], pass.ForwardEvaluations, cnf.Parameters.Gradients.ToArray());
+        });
+        var whole = Pass(1);
+        var split = Pass(2);
+        Assert.That(split.Nfe, Is.EqualTo(whole.Nfe), "the same steps");
+        Assert.That(split.Loss, Is.EqualTo(whole.Loss), "the forward solve is bitwise the unsplit one");
+        float scale = whole.Gradient.Max(Math.Abs);
+        Assert.That(scale, Is.GreaterThan(0f));
+        for (int i = 0; i < whole.Gradient.Length; i++)
+            Assert.That(split.Gradient[i], Is.EqualTo(whole.Gradient[i]).Within(2e-5f * scale), $"θ[{i}]");
     }
 
     [Test]
