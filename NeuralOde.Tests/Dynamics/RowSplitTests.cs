@@ -18,19 +18,6 @@ public class RowSplitTests
 {
     private const int Batch = 70;
 
-    private static T Split<T>(int parts, Func<T> body)
-    {
-        RowSplit.ForcedParts = parts;
-        try
-        {
-            return body();
-        }
-        finally
-        {
-            RowSplit.ForcedParts = null;
-        }
-    }
-
     private static MlpDynamics<double> Network() =>
         new(Mlp.Create<double>(3, [24, 24], 3, Activation.Tanh, TimeInput.Concat, seed: 5), Batch);
 
@@ -41,7 +28,7 @@ public class RowSplitTests
     public void SplitEvaluation_EqualsTheUnsplitOneBitwise(int parts)
     {
         var y = State(1);
-        double[] Evaluate(int p) => Split(p, () =>
+        double[] Evaluate(int p) => ForcedRowSplit.With(p, () =>
         {
             var f = Network();
             var dydt = new double[y.Length];
@@ -61,7 +48,7 @@ public class RowSplitTests
         var cotangent = State(9);
         foreach (var type in new[] { typeof(float), typeof(double) })
         {
-            (double[] F, double[] GradY) Vjp(int p) => Split(p, () =>
+            (double[] F, double[] GradY) Vjp(int p) => ForcedRowSplit.With(p, () =>
             {
                 if (type == typeof(float))
                 {
@@ -101,7 +88,7 @@ public class RowSplitTests
     [TestCase(2)]
     public void SpansOfTheWrongLength_AreRefusedWithTheirName(int parts)
     {
-        Split(parts, () =>
+        ForcedRowSplit.With(parts, () =>
         {
             var f = Network();
             int n = f.Dimension, p = f.Parameters.Length;
@@ -121,7 +108,7 @@ public class RowSplitTests
     {
         var y = State(2);
         var cotangent = State(3);
-        (double[] F, double[] GradY, double[] GradTheta) Vjp(int p) => Split(p, () =>
+        (double[] F, double[] GradY, double[] GradTheta) Vjp(int p) => ForcedRowSplit.With(p, () =>
         {
             var f = Network();
             var dydt = new double[y.Length];
@@ -156,7 +143,7 @@ public class RowSplitTests
     public void SplitSolveGradients_EqualTheUnsplitOnes(Func<ISensitivity> strategy, SolveOptions options)
     {
         var y0 = State(4);
-        (double[] Outputs, double[] GradY0, double[] GradTheta, long Nfe) Solve(int parts) => Split(parts, () =>
+        (double[] Outputs, double[] GradY0, double[] GradTheta, long Nfe) Solve(int parts) => ForcedRowSplit.With(parts, () =>
         {
             var f = Network();
             var tape = new Tape<double>();
@@ -177,7 +164,7 @@ public class RowSplitTests
     public void WarmSplitEvaluations_AllocateNothingOnTheCaller()
     {
         var y = State(6);
-        long allocated = Split(2, () =>
+        long allocated = ForcedRowSplit.With(2, () =>
         {
             var f = Network();
             var cotangent = State(7);
@@ -210,7 +197,7 @@ public class RowSplitTests
     [Test]
     public void SplitBackprop_RecordsTheSameBytesAsUnsplit()
     {
-        long Recorded(int parts) => Split(parts, () =>
+        long Recorded(int parts) => ForcedRowSplit.With(parts, () =>
         {
             var f = Network();
             var gradient = new BackpropGradient<double>(f.StateShape);
@@ -228,14 +215,14 @@ public class RowSplitTests
         var w4Like = new MlpDynamics<float>(Mlp.Create<float>(2, [64, 64], 2, Activation.Tanh, TimeInput.None, seed: 0), 256);
         int parts = RowSplit.Parts<float>(w4Like);
         Assert.That(parts, Is.EqualTo(Math.Min(Environment.ProcessorCount, 256 / RowSplit.MinimumRowsPerPart)));
-        Assert.That(Split(1000, () => RowSplit.Parts<float>(w4Like)), Is.EqualTo(256 / RowSplit.RowAlignment), "a forced split is capped at 16 rows a block");
-        Assert.That(Split(2, () => RowSplit.Parts<float>(w1Like)), Is.EqualTo(1), "20 rows make one 16-row block");
+        Assert.That(ForcedRowSplit.With(1000, () => RowSplit.Parts<float>(w4Like)), Is.EqualTo(256 / RowSplit.RowAlignment), "a forced split is capped at 16 rows a block");
+        Assert.That(ForcedRowSplit.With(2, () => RowSplit.Parts<float>(w1Like)), Is.EqualTo(1), "20 rows make one 16-row block");
     }
 
     [Test]
     public void SplitDynamicsThatRecordAnotherParameterSet_AreRefused()
     {
-        var f = Split(2, () =>
+        var f = ForcedRowSplit.With(2, () =>
         {
             var dynamics = new ForeignParameterDynamics();
             Assert.That(() => dynamics.Evaluate(0, new double[64], new double[64]),
@@ -250,7 +237,7 @@ public class RowSplitTests
     public void StepwiseStrategies_RecordInBlocksWhenSplit(int parts, bool split)
     {
         // Only a split recording checks that every recorded parameter belongs to the dynamics' own set.
-        TestDelegate solve = () => Split(parts, () =>
+        TestDelegate solve = () => ForcedRowSplit.With(parts, () =>
         {
             var tape = new Tape<double>();
             var options = new SolveOptions { Method = Tableaus.ThreeEighths, StepSize = new FixedStep(0.5) };

@@ -14,21 +14,8 @@ namespace NeuralOde.Tests.Flows;
 /// </summary>
 public class CnfRowSplitTests
 {
-    private static TResult Split<TResult>(int parts, Func<TResult> body)
-    {
-        RowSplit.ForcedParts = parts;
-        try
-        {
-            return body();
-        }
-        finally
-        {
-            RowSplit.ForcedParts = null;
-        }
-    }
-
     private static (T[] F, T[] GradY, T[] GradTheta) Run<T>(int parts, int batch, Divergence divergence, CnfRegularization regularization)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => Split(parts, () =>
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => ForcedRowSplit.With(parts, () =>
     {
         var field = new MlpVelocityField<T>(Mlp.Create<T>(2, [32, 32], 2, Activation.Tanh, TimeInput.Concat, seed: 4));
         int probes = divergence is HutchinsonDivergence h ? h.Probes * batch * 2 : 0;
@@ -108,7 +95,7 @@ public class CnfRowSplitTests
     public void SplitRecording_GivesTheUnsplitLossBitwise_AndItsGradients(string strategy, bool hutchinson)
     {
         const int batch = 96;
-        (float Loss, long Nfe, float[] Gradient) Pass(int parts) => Split(parts, () =>
+        (float Loss, long Nfe, float[] Gradient) Pass(int parts) => ForcedRowSplit.With(parts, () =>
         {
             var field = new MlpVelocityField<float>(Mlp.Create<float>(2, [32, 32], 2, Activation.Tanh, TimeInput.Concat, seed: 8));
             var cnf = new Cnf<float>(field, new CnfOptions
@@ -145,7 +132,7 @@ public class CnfRowSplitTests
     {
         var field = new MlpVelocityField<float>(Mlp.Create<float>(2, [64, 64], 2, Activation.Tanh, TimeInput.Concat, seed: 1));
         var noise = GradientCheck.Random(512 * 2, 2).Select(v => v < 0 ? -1f : 1f).ToArray();
-        var (f, y, cotangent, dydt, gradY, gradTheta) = Split(2, () =>
+        var (f, y, cotangent, dydt, gradY, gradTheta) = ForcedRowSplit.With(2, () =>
         {
             var dynamics = new NeuralOde.Core.Flows.CnfDynamics<float>(field, 512, new HutchinsonDivergence(), new CnfRegularization(0.1, 0.1), noise);
             var state = GradientCheck.Random(dynamics.Dimension, 4).Select(v => (float)v).ToArray();
