@@ -31,11 +31,10 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
     private readonly StageRecord[] records;
     private readonly ParameterSet<T> parameters;
     private readonly IDifferentiableDynamics<T> f;
-    // Row groups (a CNF's [z | Δ | …]): each block's rows are gathered into its own buffers, in the same layout.
-    private readonly RowGroups? groups;
+    // Row groups (a CNF's [z | Δ | …]) split into blocks: states come in block-major order (see BlockMajor).
+    private readonly RowGroups? blockMajorLayout;
     private readonly TapeDynamics<T>? groupedDynamics;
     private readonly int[] firstRows = [];
-    private readonly T[][] gatheredState = [], gatheredCotangent = [];
     private Job job;
     private double time;
     private T* y;
@@ -74,22 +73,17 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
     /// <summary>
     /// Sets up the tapes for dynamics whose state is column groups over independent rows (<see cref="RowGroups"/>),
     /// split into <paramref name="parts"/> row blocks, each recorded with <see cref="TapeDynamics{T}.RecordRows"/>.
+    /// With more than one block every job takes its states in block-major order (<see cref="BlockMajor"/>).
     /// </summary>
     /// <param name="dynamics">The dynamics.</param>
     /// <param name="layout">Their row groups.</param>
     /// <param name="parts">The number of row blocks.</param>
     /// <param name="chunkLength">The arena chunk length for the whole state.</param>
-    /// <param name="blockMajor">
-    /// false: <see cref="Evaluate"/> and <see cref="EvaluateAndVjp"/> take states in the dynamics' layout and gather
-    /// and scatter each block's rows (the other jobs refuse). true: every job takes states already in block-major order,
-    /// block p's rows gathered into elements <see cref="Block"/>(p) (<see cref="RowGroups.Gather{T}"/>), as a recorder
-    /// that keeps its stages that way passes them.
-    /// </param>
-    public RowParallelTapes(TapeDynamics<T> dynamics, RowGroups layout, int parts, int chunkLength, bool blockMajor)
+    public RowParallelTapes(TapeDynamics<T> dynamics, RowGroups layout, int parts, int chunkLength)
         : this(dynamics, dynamics.StateShape, 1, chunkLength)
     {
         if (parts == 1) return;
-        groups = blockMajor ? null : layout;
+        blockMajorLayout = layout;
         groupedDynamics = dynamics;
         offsets = new int[parts + 1];
         records = new StageRecord[parts];
@@ -97,8 +91,6 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
         blockShapes = new Shape[parts];
         firstRows = new int[parts + 1];
         partialGradients = new T[parts][];
-        gatheredState = new T[parts][];
-        gatheredCotangent = new T[parts][];
         for (int p = 0; p < parts; p++)
         {
             tapes[p] = new Tape<T>(Math.Max(1 << 12, chunkLength / parts));
@@ -107,11 +99,32 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
             offsets[p] = start * layout.Columns;
             blockShapes[p] = new Shape((end - start) * layout.Columns, 1);
             partialGradients[p] = new T[parameters.Length];
-            gatheredState[p] = new T[blockShapes[p].Length];
-            gatheredCotangent[p] = new T[blockShapes[p].Length];
         }
         firstRows[parts] = layout.Rows;
         offsets[parts] = dynamics.Dimension;
+    }
+
+    /// <summary>
+    /// Whether states are exchanged in block-major order: row groups split into blocks, block p's rows of every group
+    /// gathered into elements <see cref="Block"/>(p) as a state of the same layout over those rows. Every row-wise
+    /// operation on the state (stages, their combinations, the reverse pass) then runs on contiguous blocks.
+    /// </summary>
+    public bool BlockMajor => blockMajorLayout is not null;
+
+    /// <summary>Writes <paramref name="state"/> (the dynamics' order) into <paramref name="destination"/> in block-major order.</summary>
+    public void ToBlockMajor(ReadOnlySpan<T> state, Span<T> destination)
+    {
+        CheckLength(state.Length, nameof(state));
+        for (int p = 0; p < tapes.Length; p++)
+            blockMajorLayout!.Gather(state, firstRows[p], firstRows[p + 1] - firstRows[p], destination[offsets[p]..offsets[p + 1]]);
+    }
+
+    /// <summary>Writes <paramref name="blockMajor"/> back into <paramref name="state"/> in the dynamics' order.</summary>
+    public void FromBlockMajor(ReadOnlySpan<T> blockMajor, Span<T> state)
+    {
+        CheckLength(state.Length, nameof(state));
+        for (int p = 0; p < tapes.Length; p++)
+            blockMajorLayout!.Scatter(blockMajor[offsets[p]..offsets[p + 1]], firstRows[p], firstRows[p + 1] - firstRows[p], state);
     }
 
     /// <summary>The dynamics the blocks record.</summary>
@@ -264,11 +277,6 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
     /// <inheritdoc/>
     public void Execute(int part, int partCount)
     {
-        if (groups is not null)
-        {
-            ExecuteGrouped(part);
-            return;
-        }
         var tape = tapes[part];
         var shape = blockShapes[part];
         int offset = offsets[part], length = shape.Length;
@@ -311,35 +319,6 @@ internal sealed unsafe class RowParallelTapes<T> : IParallelWork
     /// <summary>f of block <paramref name="part"/>'s state: its rows of row-grouped dynamics, or the block as a state of its own.</summary>
     private Var<T> RecordBlock(int part, Tape<T> tape, Var<T> state) =>
         groupedDynamics is null ? f.Record(tape, time, state) : groupedDynamics.RecordRows(tape, time, state, firstRows[part], firstRows[part + 1] - firstRows[part]);
-
-    /// <summary>Block <paramref name="part"/> of a row-group split: gather its rows, record, scatter f and ∂f/∂y back.</summary>
-    private void ExecuteGrouped(int part)
-    {
-        if (job is Job.Record or Job.Sweep)
-            throw new InvalidOperationException("A row-group split serves Evaluate and EvaluateAndVjp only; recording strategies record the whole state.");
-        var tape = tapes[part];
-        var shape = blockShapes[part];
-        int first = firstRows[part], count = firstRows[part + 1] - first;
-        var layout = groups!;
-        var state = gatheredState[part];
-        layout.Gather(new ReadOnlySpan<T>(y, f.Dimension), first, count, state);
-        tape.Reset();
-        if (job == Job.Evaluate)
-        {
-            int output = CheckedOutput(tape, groupedDynamics!.RecordRows(tape, time, tape.Constant(state, shape), first, count), shape);
-            layout.Scatter(tape.Value(output), first, count, new Span<T>(values, f.Dimension));
-            return;
-        }
-        var x = tape.Variable(state, shape);
-        var fx = groupedDynamics!.RecordRows(tape, time, x, first, count);
-        int result = CheckedOutput(tape, fx, shape);
-        if (values != null) layout.Scatter(tape.Value(result), first, count, new Span<T>(values, f.Dimension));
-        var seed = gatheredCotangent[part];
-        layout.Gather(new ReadOnlySpan<T>(cotangent, f.Dimension), first, count, seed);
-        Array.Clear(partialGradients[part]);
-        tape.Backward(fx, seed, GradientSink<T>.Into(parameters, partialGradients[part]));
-        layout.Scatter(x.Gradient, first, count, new Span<T>(gradY, f.Dimension));
-    }
 
     private void CheckLength(int length, string paramName)
     {

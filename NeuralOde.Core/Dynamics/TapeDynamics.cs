@@ -21,6 +21,8 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private RowParallelTapes<T>? blocks;
+    // Block-major copies of a call's state, cotangent, f and ∂f/∂y when row groups are split (see Groups).
+    private T[] orderedState = [], orderedCotangent = [], orderedValues = [], orderedGradient = [];
 
     /// <summary>Sets up the private tape for states of <paramref name="stateShape"/>.</summary>
     /// <param name="parameters">The parameters θ.</param>
@@ -48,7 +50,18 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
     public virtual bool IsAutonomous => false;
 
     /// <inheritdoc/>
-    public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt) => Blocks.Evaluate(t, y, dydt);
+    public void Evaluate(double t, ReadOnlySpan<T> y, Span<T> dydt)
+    {
+        var split = Blocks;
+        if (!split.BlockMajor)
+        {
+            split.Evaluate(t, y, dydt);
+            return;
+        }
+        split.ToBlockMajor(y, orderedState);
+        split.Evaluate(t, orderedState, orderedValues);
+        split.FromBlockMajor(orderedValues, dydt);
+    }
 
     /// <inheritdoc/>
     public void Vjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> gradY, Span<T> gradTheta) =>
@@ -56,16 +69,29 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
 
     /// <inheritdoc/>
     /// <remarks>One forward pass: f's value is read off the tape the VJP is taken on (<paramref name="dydt"/> may be empty to skip it).</remarks>
-    public void EvaluateAndVjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> dydt, Span<T> gradY, Span<T> gradTheta) =>
-        Blocks.EvaluateAndVjp(t, y, cotangent, dydt, gradY, gradTheta);
+    public void EvaluateAndVjp(double t, ReadOnlySpan<T> y, ReadOnlySpan<T> cotangent, Span<T> dydt, Span<T> gradY, Span<T> gradTheta)
+    {
+        var split = Blocks;
+        if (!split.BlockMajor)
+        {
+            split.EvaluateAndVjp(t, y, cotangent, dydt, gradY, gradTheta);
+            return;
+        }
+        split.ToBlockMajor(y, orderedState);
+        split.ToBlockMajor(cotangent, orderedCotangent);
+        split.EvaluateAndVjp(t, orderedState, orderedCotangent, dydt.IsEmpty ? default : orderedValues, orderedGradient, gradTheta);
+        if (!dydt.IsEmpty) split.FromBlockMajor(orderedValues, dydt);
+        split.FromBlockMajor(orderedGradient, gradY);
+    }
 
     /// <inheritdoc/>
     public abstract Var<T> Record(Tape<T> tape, double t, Var<T> y);
 
     /// <summary>
     /// For dynamics whose rows are independent but whose state is column groups over the rows (a CNF's [z | Δ | …]),
-    /// that layout: <see cref="Evaluate"/> and <see cref="EvaluateAndVjp"/> then replay <see cref="RecordRows"/> on
-    /// row blocks on the worker pool. <see cref="IndependentRows"/> stays 1, since the state is not rows one after another.
+    /// that layout: <see cref="Evaluate"/> and <see cref="EvaluateAndVjp"/> (and the recorder of Backprop and
+    /// Checkpointed) then replay <see cref="RecordRows"/> on row blocks on the worker pool, the state reordered
+    /// block-major around each call. <see cref="IndependentRows"/> stays 1, since the state is not rows one after another.
     /// </summary>
     internal virtual RowGroups? Groups => null;
 
@@ -73,7 +99,19 @@ public abstract class TapeDynamics<T> : IDifferentiableDynamics<T>
     internal virtual Var<T> RecordRows(Tape<T> tape, double t, Var<T> y, int firstRow, int rowCount) => Record(tape, t, y);
 
     // Made on first use: subclasses add their layers to the parameter set after this base constructor has run.
-    private RowParallelTapes<T> Blocks => blocks ??= Groups is { } groups
-        ? new RowParallelTapes<T>(this, groups, RowSplit.Parts(groups.Rows, Parameters.Length), 1 << 16, blockMajor: false)
-        : new RowParallelTapes<T>(this, StateShape, RowSplit.Parts<T>(this), 1 << 16);
+    private RowParallelTapes<T> Blocks => blocks ?? CreateBlocks();
+
+    private RowParallelTapes<T> CreateBlocks()
+    {
+        if (Groups is not { } groups) return blocks = new RowParallelTapes<T>(this, StateShape, RowSplit.Parts<T>(this), 1 << 16);
+        blocks = new RowParallelTapes<T>(this, groups, RowSplit.Parts(groups.Rows, Parameters.Length), 1 << 16);
+        if (blocks.BlockMajor)
+        {
+            orderedState = new T[Dimension];
+            orderedCotangent = new T[Dimension];
+            orderedValues = new T[Dimension];
+            orderedGradient = new T[Dimension];
+        }
+        return blocks;
+    }
 }

@@ -38,9 +38,7 @@ internal sealed class StepRecorder<T>
     private RowParallelTapes<T>? blocks;
     private StepVjpWork? stepVjp;
     private int parts = 1;
-    // Row groups split into blocks: states inside the recorder are block-major (see the remarks); null otherwise.
-    private RowGroups? groups;
-    private int[] groupRows = [];
+    // Block-major copies of states and cotangents passing in and out, when row groups are split (see the remarks).
     private T[] inside = [], insideStart = [], insideEnd = [], insideStateCotangent = [], insideStageCotangent = [];
 
     public StepRecorder(ButcherTableau tableau, Shape stateShape, bool torchdiffeqStageTimes, int chunkLength)
@@ -70,14 +68,10 @@ internal sealed class StepRecorder<T>
     {
         if (blocks is null || !ReferenceEquals(blocks.Dynamics, f))
         {
-            groups = null;
             if (f is TapeDynamics<T> { Groups: { } layout } grouped && RowSplit.Parts(layout.Rows, f.Parameters.Length) is > 1 and int groupParts)
             {
                 parts = groupParts;
-                groups = layout;
-                groupRows = new int[parts + 1];
-                for (int p = 0; p <= parts; p++) groupRows[p] = RowSplit.Start(layout.Rows, p, parts);
-                blocks = new RowParallelTapes<T>(grouped, layout, parts, chunkLength, blockMajor: true);
+                blocks = new RowParallelTapes<T>(grouped, layout, parts, chunkLength);
                 inside = new T[n];
                 insideStart = new T[n];
                 insideEnd = new T[n];
@@ -141,23 +135,20 @@ internal sealed class StepRecorder<T>
     /// <summary><paramref name="state"/> in the recorder's order: itself, or gathered block-major into <paramref name="buffer"/>.</summary>
     private ReadOnlySpan<T> ToInside(ReadOnlySpan<T> state, Span<T> buffer)
     {
-        if (groups is null) return state;
-        for (int p = 0; p < parts; p++) groups.Gather(state, groupRows[p], groupRows[p + 1] - groupRows[p], buffer[Blocks.Block(p)]);
+        if (!Blocks.BlockMajor) return state;
+        Blocks.ToBlockMajor(state, buffer);
         return buffer;
     }
 
     /// <summary>Writes <paramref name="inside"/> (the recorder's order) into <paramref name="state"/> (the dynamics' order).</summary>
-    private void ToOutside(ReadOnlySpan<T> inside, Span<T> state)
-    {
-        for (int p = 0; p < parts; p++) groups!.Scatter(inside[Blocks.Block(p)], groupRows[p], groupRows[p + 1] - groupRows[p], state);
-    }
+    private void ToOutside(ReadOnlySpan<T> inside, Span<T> state) => Blocks.FromBlockMajor(inside, state);
 
     /// <summary>Copies the value k of a record into <paramref name="destination"/>.</summary>
     public void CopyDerivative(int record, Span<T> destination)
     {
-        Span<T> target = groups is null ? destination : inside;
+        Span<T> target = !Blocks.BlockMajor ? destination : inside;
         for (int p = 0; p < parts; p++) DerivativeBlock(record, p).CopyTo(target[Blocks.Block(p)]);
-        if (groups is not null) ToOutside(inside, destination);
+        if (Blocks.BlockMajor) ToOutside(inside, destination);
     }
 
     /// <summary>
@@ -168,7 +159,7 @@ internal sealed class StepRecorder<T>
     {
         if (!ReferenceEquals(Blocks.Dynamics, f)) throw new InvalidOperationException("The recorder is bound to other dynamics.");
         y0 = ToInside(y0, insideStart);
-        Span<T> end = groups is null || y1.IsEmpty ? y1 : insideEnd;
+        Span<T> end = !Blocks.BlockMajor || y1.IsEmpty ? y1 : insideEnd;
         int s = tableau.Stages;
         int firstStage = Count;
         ReadOnlySpan<double> c = tableau.C;
@@ -193,7 +184,7 @@ internal sealed class StepRecorder<T>
             {
                 Combine(y0, h, tableau.B, firstStage, end);
             }
-            if (groups is not null) ToOutside(end, y1);
+            if (Blocks.BlockMajor) ToOutside(end, y1);
         }
         return firstStage;
     }
@@ -217,7 +208,7 @@ internal sealed class StepRecorder<T>
     /// <summary>Adds (∂f/∂y)ᵀ·cotangent of a record into <paramref name="gradY"/> and (∂f/∂θ)ᵀ·cotangent into the sink.</summary>
     public void AccumulateVjp(int record, ReadOnlySpan<T> cotangent, Span<T> gradY, GradientSink<T> sink)
     {
-        if (groups is null)
+        if (!Blocks.BlockMajor)
         {
             SweepRecord(record, cotangent, gradY, sink);
         }
@@ -245,7 +236,7 @@ internal sealed class StepRecorder<T>
     public void StepVjp(int firstStage, double h, Span<T> yBar, Span<T> kBar, GradientSink<T> sink)
     {
         stepVjp ??= new StepVjpWork(this);
-        if (groups is null)
+        if (!Blocks.BlockMajor)
         {
             stepVjp.Run(firstStage, h, yBar, kBar, sink);
         }
