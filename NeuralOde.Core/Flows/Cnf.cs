@@ -51,6 +51,8 @@ public sealed class Cnf<T>
     private readonly List<CachedDynamics> dynamics = [];
     private long dynamicsUses;
     private readonly Dictionary<(int Block, int Batch), VelocityDynamics<T>> transports = [];
+    private readonly List<CnfPass<T>> passes = [];
+    private readonly SaveAt fixedSpan;
 
     /// <summary>A one-block flow.</summary>
     /// <param name="field">The velocity field.</param>
@@ -92,6 +94,7 @@ public sealed class Cnf<T>
         double span = Options.EndTime - Options.StartTime;
         if (!double.IsFinite(Options.StartTime) || !double.IsFinite(Options.EndTime) || span == 0)
             throw new ArgumentException($"The time span T = EndTime − StartTime = {Options.EndTime} − {Options.StartTime} must be finite and non-zero.", nameof(options));
+        fixedSpan = SaveAt.End(Options.StartTime, Options.EndTime);
         logEndTimes = [];
         if (Options.LearnEndTime)
         {
@@ -171,7 +174,8 @@ public sealed class Cnf<T>
         ArgumentNullException.ThrowIfNull(tape);
         int batch = CheckPoints(x, nameof(x));
         var regs = Options.Regularization;
-        var solves = new OdeSolveNode<T>[blocks.Length];
+        var pass = TakePass(tape);
+        var solves = pass.SolveNodes;
         Var<T> state = default;
         for (int i = 0; i < blocks.Length; i++)
         {
@@ -191,7 +195,7 @@ public sealed class Cnf<T>
             }
             else
             {
-                node = OdeLayer.Solve(tape, f, state, SaveAt.End(Options.StartTime, Options.EndTime), options, sensitivity);
+                node = OdeLayer.Solve(tape, f, state, fixedSpan, options, sensitivity);
             }
             solves[i] = node;
             state = node.Final;
@@ -218,7 +222,34 @@ public sealed class Cnf<T>
             jacobian = j;
             loss = Ops.Add(loss, Ops.Scale(Ops.Mean(j), T.CreateTruncating(regs.JacobianFrobenius)));
         }
-        return new CnfPass<T>(logProb, z, delta, kinetic, jacobian, nll, loss, solves);
+        return pass.Record(logProb, z, delta, kinetic, jacobian, nll, loss);
+    }
+
+    /// <summary>
+    /// A pass object for a pass recorded on <paramref name="tape"/>: one no caller can still use (its tape was reset
+    /// since), or a new one, kept for reuse while fewer than <see cref="MaxCachedDynamics"/> are kept.
+    /// </summary>
+    private CnfPass<T> TakePass(Tape<T> tape)
+    {
+        lock (passes)
+        {
+            CnfPass<T>? pass = null;
+            foreach (var candidate in passes)
+            {
+                if (candidate.IsFree)
+                {
+                    pass = candidate;
+                    break;
+                }
+            }
+            if (pass is null)
+            {
+                pass = new CnfPass<T>(blocks.Length);
+                if (passes.Count < MaxCachedDynamics) passes.Add(pass);
+            }
+            pass.Claim(tape);
+            return pass;
+        }
     }
 
     /// <summary>log p(x) for each point, with <see cref="EvaluationDivergence"/> (exact in low dimension); nothing is recorded for gradients.</summary>
