@@ -15,6 +15,7 @@ namespace NeuralOde.AutoDiff.Kernels;
 /// panels, then micro-tiles of TileRows rows. A panel (depth block × panel width) stays in L1 while the tiles of a row
 /// block pass over it. Packing B is also what lets NT run without a transposed copy: the panel is written transposed.
 /// Tiles that would run past column n are computed into a small buffer and copied, so no lane reads or writes outside C.
+/// When the rows fit one micro-tile, a row-major B whose block is whole registers wide is read in place instead of packed.
 /// </remarks>
 internal static class GemmBlocked<T, TVector, TOps>
     where T : unmanaged
@@ -66,11 +67,17 @@ internal static class GemmBlocked<T, TVector, TOps>
         {
             int nc = Math.Min(ColumnBlock, n - jc);
             int panels = (nc + panelWidth - 1) / panelWidth;
+            // Rows of C that fit one micro-tile use each element of B once: packing B would copy it for nothing, so a
+            // row-major B of whole registers is read in place (a weight gradient gᵀ·x of a 2-output layer reads x once).
+            bool inPlace = !bTransposed && rowEnd - rowStart <= tileRows && nc % width == 0;
             for (int pc = 0; pc < k; pc += DepthBlock)
             {
                 int kc = Math.Min(DepthBlock, k - pc);
-                if (bTransposed) PackTransposed(ref b, k, pc, kc, jc, nc, ref packed);
-                else PackRows(ref b, n, pc, kc, jc, nc, ref packed);
+                if (!inPlace)
+                {
+                    if (bTransposed) PackTransposed(ref b, k, pc, kc, jc, nc, ref packed);
+                    else PackRows(ref b, n, pc, kc, jc, nc, ref packed);
+                }
                 bool loadC = accumulate || pc > 0;
 
                 for (int ic = rowStart; ic < rowEnd; ic += RowBlock)
@@ -82,7 +89,8 @@ internal static class GemmBlocked<T, TVector, TOps>
                         int columns = Math.Min(panelWidth, n - j0);
                         int vectors = (columns + width - 1) / width;
                         int paddedColumns = vectors * width;
-                        ref T panel = ref Unsafe.Add(ref packed, jr * kc * panelWidth);
+                        ref T panel = ref inPlace ? ref Unsafe.Add(ref b, (nint)pc * n + j0) : ref Unsafe.Add(ref packed, jr * kc * panelWidth);
+                        nint panelStride = inPlace ? n : paddedColumns;
                         for (int ir = ic; ir < icEnd; ir += tileRows)
                         {
                             int rows = Math.Min(tileRows, icEnd - ir);
@@ -90,12 +98,12 @@ internal static class GemmBlocked<T, TVector, TOps>
                             ref T cTile = ref Unsafe.Add(ref c, (nint)ir * n + j0);
                             if (columns == paddedColumns)
                             {
-                                GemmMicroKernel.Run<T, TVector, TOps>(rows, vectors, ref aTile, aRowStride, aStep, ref panel, kc, ref cTile, n, loadC);
+                                GemmMicroKernel.Run<T, TVector, TOps>(rows, vectors, ref aTile, aRowStride, aStep, ref panel, panelStride, kc, ref cTile, n, loadC);
                             }
                             else
                             {
                                 if (loadC) CopyTile(ref cTile, n, ref tile, paddedColumns, rows, columns);
-                                GemmMicroKernel.Run<T, TVector, TOps>(rows, vectors, ref aTile, aRowStride, aStep, ref panel, kc, ref tile, paddedColumns, loadC);
+                                GemmMicroKernel.Run<T, TVector, TOps>(rows, vectors, ref aTile, aRowStride, aStep, ref panel, panelStride, kc, ref tile, paddedColumns, loadC);
                                 CopyTile(ref tile, paddedColumns, ref cTile, n, rows, columns);
                             }
                         }

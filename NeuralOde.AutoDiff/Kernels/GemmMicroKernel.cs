@@ -6,48 +6,48 @@ namespace NeuralOde.AutoDiff.Kernels;
 /// <remarks>
 /// Shapes are type parameters (<see cref="IGemmConstant"/> structs), so each instantiation keeps only the accumulators
 /// it needs, all in registers, with no branch in the loop. A is read in place through two strides, so the same kernel
-/// serves A (row stride k, step 1) and Aᵀ (row stride 1, step m). B comes packed: a panel of kc rows, each
-/// TVectors·Count contiguous elements. Every element of C receives c = fma(a[i,p], b[p,j], c) for p in ascending order,
+/// serves A (row stride k, step 1) and Aᵀ (row stride 1, step m). B comes as kc rows of TVectors·Count contiguous
+/// elements, <c>bRowStride</c> apart: a packed panel (stride = the panel's width), or a row-major B read in place.
+/// Every element of C receives c = fma(a[i,p], b[p,j], c) for p in ascending order,
 /// starting from 0 or from C, so results do not depend on the tile, the split of rows or the vector width.
 /// </remarks>
 internal static class GemmMicroKernel
 {
     /// <summary>Dispatches a tile of <paramref name="rows"/> rows and <paramref name="vectors"/> registers per row to its specialised kernel.</summary>
-    public static void Run<T, TVector, TOps>(int rows, int vectors, ref T a, nint aRowStride, nint aStep, ref T b, int kc, ref T c, nint cRowStride, bool loadC)
+    public static void Run<T, TVector, TOps>(int rows, int vectors, ref T a, nint aRowStride, nint aStep, ref T b, nint bRowStride, int kc, ref T c, nint cRowStride, bool loadC)
         where T : unmanaged where TVector : unmanaged where TOps : IGemmVector<T, TVector>
     {
         switch (rows)
         {
-            case 1: RunRows<T, TVector, TOps, GemmOne>(vectors, ref a, aRowStride, aStep, ref b, kc, ref c, cRowStride, loadC); break;
-            case 2: RunRows<T, TVector, TOps, GemmTwo>(vectors, ref a, aRowStride, aStep, ref b, kc, ref c, cRowStride, loadC); break;
-            case 3: RunRows<T, TVector, TOps, GemmThree>(vectors, ref a, aRowStride, aStep, ref b, kc, ref c, cRowStride, loadC); break;
-            case 4: RunRows<T, TVector, TOps, GemmFour>(vectors, ref a, aRowStride, aStep, ref b, kc, ref c, cRowStride, loadC); break;
-            case 5: RunRows<T, TVector, TOps, GemmFive>(vectors, ref a, aRowStride, aStep, ref b, kc, ref c, cRowStride, loadC); break;
-            case 6: RunRows<T, TVector, TOps, GemmSix>(vectors, ref a, aRowStride, aStep, ref b, kc, ref c, cRowStride, loadC); break;
+            case 1: RunRows<T, TVector, TOps, GemmOne>(vectors, ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
+            case 2: RunRows<T, TVector, TOps, GemmTwo>(vectors, ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
+            case 3: RunRows<T, TVector, TOps, GemmThree>(vectors, ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
+            case 4: RunRows<T, TVector, TOps, GemmFour>(vectors, ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
+            case 5: RunRows<T, TVector, TOps, GemmFive>(vectors, ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
+            case 6: RunRows<T, TVector, TOps, GemmSix>(vectors, ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
             default: throw new ArgumentOutOfRangeException(nameof(rows), rows, "A micro-tile has 1 to 6 rows.");
         }
     }
 
-    private static void RunRows<T, TVector, TOps, TRows>(int vectors, ref T a, nint aRowStride, nint aStep, ref T b, int kc, ref T c, nint cRowStride, bool loadC)
+    private static void RunRows<T, TVector, TOps, TRows>(int vectors, ref T a, nint aRowStride, nint aStep, ref T b, nint bRowStride, int kc, ref T c, nint cRowStride, bool loadC)
         where T : unmanaged where TVector : unmanaged where TOps : IGemmVector<T, TVector> where TRows : IGemmConstant
     {
         switch (vectors)
         {
-            case 1: Tile<T, TVector, TOps, TRows, GemmOne>(ref a, aRowStride, aStep, ref b, kc, ref c, cRowStride, loadC); break;
-            case 2: Tile<T, TVector, TOps, TRows, GemmTwo>(ref a, aRowStride, aStep, ref b, kc, ref c, cRowStride, loadC); break;
-            case 3: Tile<T, TVector, TOps, TRows, GemmThree>(ref a, aRowStride, aStep, ref b, kc, ref c, cRowStride, loadC); break;
-            case 4: Tile<T, TVector, TOps, TRows, GemmFour>(ref a, aRowStride, aStep, ref b, kc, ref c, cRowStride, loadC); break;
+            case 1: Tile<T, TVector, TOps, TRows, GemmOne>(ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
+            case 2: Tile<T, TVector, TOps, TRows, GemmTwo>(ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
+            case 3: Tile<T, TVector, TOps, TRows, GemmThree>(ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
+            case 4: Tile<T, TVector, TOps, TRows, GemmFour>(ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
             default: throw new ArgumentOutOfRangeException(nameof(vectors), vectors, "A micro-tile has 1 to 4 registers per row.");
         }
     }
 
-    /// <summary>C[0..TRows, 0..TVectors·Count) = (loadC ? C : 0) + Σ_p A[i, p]·B[p, j], with A[i, p] at a[i·aRowStride + p·aStep] and B packed.</summary>
+    /// <summary>C[0..TRows, 0..TVectors·Count) = (loadC ? C : 0) + Σ_p A[i, p]·B[p, j], with A[i, p] at a[i·aRowStride + p·aStep] and B[p, j] at b[p·bRowStride + j].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<T, TVector, TOps, TRows, TVectors>(ref T a, nint aRowStride, nint aStep, ref T b, int kc, ref T c, nint cRowStride, bool loadC)
+    private static void Tile<T, TVector, TOps, TRows, TVectors>(ref T a, nint aRowStride, nint aStep, ref T b, nint bRowStride, int kc, ref T c, nint cRowStride, bool loadC)
         where T : unmanaged where TVector : unmanaged where TOps : IGemmVector<T, TVector> where TRows : IGemmConstant where TVectors : IGemmConstant
     {
         nint width = TOps.Count;
-        nint panelWidth = TVectors.Value * width;
         ref T a0 = ref a;
         ref T a1 = ref TRows.Value > 1 ? ref Unsafe.Add(ref a, 1 * aRowStride) : ref a;
         ref T a2 = ref TRows.Value > 2 ? ref Unsafe.Add(ref a, 2 * aRowStride) : ref a;
@@ -149,7 +149,7 @@ internal static class GemmMicroKernel
                 if (TVectors.Value > 3) c53 = TOps.MultiplyAdd(x, b3, c53);
             }
             ap += aStep;
-            bp += panelWidth;
+            bp += bRowStride;
         }
 
         TOps.Store(ref Unsafe.Add(ref c0, 0 * width), c00);

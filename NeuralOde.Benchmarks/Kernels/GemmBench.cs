@@ -28,8 +28,11 @@ public class GemmBench<T>
     private int k;
     private int n;
 
-    /// <summary>m×k×n: the forward/input-gradient shape, a 4096 batch, and a square 512 product.</summary>
-    [Params("512x64x64", "4096x64x64", "512x512x512")]
+    /// <summary>
+    /// m×k×n: the forward/input-gradient shape, a 4096 batch, a square 512 product, and the narrow products of a
+    /// 2-output and a 3-input layer at batch 512 (in TN the weight gradients gᵀ·x: 2 rows of C, and 3 columns).
+    /// </summary>
+    [Params("512x64x64", "4096x64x64", "512x512x512", "2x512x64", "64x512x3", "512x64x2")]
     public string Shape { get; set; } = "512x64x64";
 
     /// <summary>false: the calling thread only; true: split by rows over <see cref="WorkerPool.Shared"/> (this machine: 2 threads) whatever the size, below the library's own split threshold too.</summary>

@@ -120,6 +120,22 @@ internal sealed class GemmTests
         }
     }
 
+    [Test]
+    public void FewRowProducts_ReadingBInPlace_AreEachElementsFmaChain_Bitwise(
+        [Values(GemmLayout.NN, GemmLayout.TN)] GemmLayout layout, [ValueSource(typeof(KernelWidths), nameof(KernelWidths.Accelerated))] GemmPath path,
+        [Values(typeof(float), typeof(double))] Type type, [Values] bool accumulate)
+    {
+        // At most one micro-tile of rows reads a row-major B in place (no packing): a 2-output layer's weight gradient
+        // gᵀ·x, the narrow transpose of a 3-input layer's; depths past one depth block (300), and widths that are and
+        // are not whole registers (40, 20 fall back to packing on some widths).
+        foreach (var (m, k, n) in new[] { (2, 512, 64), (3, 300, 64), (1, 7, 16), (6, 300, 40), (5, 129, 20), (2, 256, 128) })
+        {
+            if (type == typeof(float)) ShallowIsTheChain<float>(layout, path, m, k, n, accumulate);
+            else ShallowIsTheChain<double>(layout, path, m, k, n, accumulate);
+        }
+    }
+
+    /// <summary>Gemm.Multiply bitwise against each element's fma chain written out; A is m×k (k×m for TN), B k×n (n×k for NT).</summary>
     private static void ShallowIsTheChain<T>(GemmLayout layout, GemmPath path, int m, int k, int n, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -136,7 +152,7 @@ internal sealed class GemmTests
             {
                 T sum = accumulate ? expected[i * n + j] : T.Zero;
                 for (int p = 0; p < k; p++)
-                    sum = T.FusedMultiplyAdd(a[i * k + p], layout == GemmLayout.NT ? b[j * k + p] : b[p * n + j], sum);
+                    sum = T.FusedMultiplyAdd(layout == GemmLayout.TN ? a[p * m + i] : a[i * k + p], layout == GemmLayout.NT ? b[j * k + p] : b[p * n + j], sum);
                 expected[i * n + j] = sum;
             }
         }
