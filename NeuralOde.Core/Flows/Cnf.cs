@@ -423,9 +423,7 @@ public sealed class Cnf<T>
     /// <summary>One cached set of augmented dynamics and the pass (tape and epoch) whose probes it holds, if any.</summary>
     private sealed class CachedDynamics(DynamicsKey key, CnfDynamics<T> dynamics, SolveOptions options)
     {
-        // Weak: a tape the caller dropped without resetting frees the entry once collected, and is not kept alive here.
-        private readonly WeakReference<Tape<T>?> owner = new(null);
-        private int epoch;
+        private readonly TapeClaim<T> claim = new();
 
         public DynamicsKey Key { get; } = key;
 
@@ -436,14 +434,10 @@ public sealed class Cnf<T>
         public long LastUse { get; set; }
 
         /// <summary>Whether no pass alive needs the probes: none was recorded with them, or its tape was reset (or collected) since.</summary>
-        public bool IsFree => !owner.TryGetTarget(out var tape) || tape is null || tape.Epoch != epoch;
+        public bool IsFree => claim.IsFree;
 
         /// <summary>Reserves the entry for the pass being recorded on <paramref name="tape"/> until the tape is reset.</summary>
-        public void Claim(Tape<T> tape)
-        {
-            owner.SetTarget(tape);
-            epoch = tape.Epoch;
-        }
+        public void Claim(Tape<T> tape) => claim.Claim(tape);
     }
 
     private int CheckPoints(ReadOnlySpan<T> x, string paramName)

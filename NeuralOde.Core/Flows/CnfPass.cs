@@ -14,10 +14,8 @@ namespace NeuralOde.Core.Flows;
 public sealed class CnfPass<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    // Weak: a pass whose tape the caller dropped without resetting is free once the tape is collected.
-    private readonly WeakReference<Tape<T>?> owner = new(null);
+    private readonly TapeClaim<T> claim = new();
     private readonly OdeSolveNode<T>[] solves;
-    private int epoch;
 
     /// <summary>An empty pass for a flow of <paramref name="blocks"/> blocks, filled by <see cref="Record"/>.</summary>
     internal CnfPass(int blocks)
@@ -27,17 +25,13 @@ public sealed class CnfPass<T>
     }
 
     /// <summary>Whether no caller can still use this pass: it was never recorded, or its tape was reset (or collected) since.</summary>
-    internal bool IsFree => !owner.TryGetTarget(out var tape) || tape is null || tape.Epoch != epoch;
+    internal bool IsFree => claim.IsFree;
 
     /// <summary>The solve nodes, written by the flow while it records the pass.</summary>
     internal Span<OdeSolveNode<T>> SolveNodes => solves;
 
     /// <summary>Reserves the pass for <paramref name="tape"/> until the tape is reset: its handles are valid that long.</summary>
-    internal void Claim(Tape<T> tape)
-    {
-        owner.SetTarget(tape);
-        epoch = tape.Epoch;
-    }
+    internal void Claim(Tape<T> tape) => claim.Claim(tape);
 
     /// <summary>Sets the pass's outputs once its solves are recorded.</summary>
     internal CnfPass<T> Record(Var<T> logProb, Var<T> z, Var<T> delta, Var<T>? kinetic, Var<T>? jacobian, Var<T> nll, Var<T> loss)
