@@ -105,30 +105,21 @@ internal sealed class GemmTests
     }
 
     [Test]
-    public void ShallowProducts_AreEachElementsFmaChain_Bitwise(
-        [Values(GemmLayout.NN, GemmLayout.NT)] GemmLayout layout, [ValueSource(typeof(KernelWidths), nameof(KernelWidths.Accelerated))] GemmPath path,
+    public void ShallowAndFewRowProducts_AreEachElementsFmaChain_Bitwise(
+        [Values] GemmLayout layout, [ValueSource(typeof(KernelWidths), nameof(KernelWidths.Accelerated))] GemmPath path,
         [Values(typeof(float), typeof(double))] Type type, [Values] bool accumulate)
     {
         // The claim behind every bitwise guarantee (widths, row splits, narrow transposes): C[i, j] is
-        // fma(A[i, p], B[p, j], c) for p ascending from C or +0, checked here against that chain written out, at the
-        // depths of a first layer (2, 3 inputs) and a 2-output layer's input gradient, with partial tiles (7, 13, 37 rows;
-        // 40 columns) and signed zeros.
-        foreach (var (m, k, n) in new[] { (256, 2, 64), (512, 3, 64), (7, 1, 16), (37, 4, 128), (13, 2, 40), (33, 5, 64) })
+        // fma(A[i, p], B[p, j], c) for p ascending from C or +0, checked here against that chain written out. Shallow
+        // products: the depths of a first layer (2, 3 inputs) and a 2-output layer's input gradient, with partial tiles
+        // (7, 13, 37 rows; 40 columns) and signed zeros. Few-row products (at most one micro-tile of rows, where a
+        // row-major B is read in place, unpacked): a 2-output layer's weight gradient gᵀ·x, the narrow transpose of a
+        // 3-input layer's, depths past one depth block (300), and widths that are and are not whole registers.
+        foreach (var (m, k, n) in new[]
         {
-            if (type == typeof(float)) ShallowIsTheChain<float>(layout, path, m, k, n, accumulate);
-            else ShallowIsTheChain<double>(layout, path, m, k, n, accumulate);
-        }
-    }
-
-    [Test]
-    public void FewRowProducts_ReadingBInPlace_AreEachElementsFmaChain_Bitwise(
-        [Values(GemmLayout.NN, GemmLayout.TN)] GemmLayout layout, [ValueSource(typeof(KernelWidths), nameof(KernelWidths.Accelerated))] GemmPath path,
-        [Values(typeof(float), typeof(double))] Type type, [Values] bool accumulate)
-    {
-        // At most one micro-tile of rows reads a row-major B in place (no packing): a 2-output layer's weight gradient
-        // gᵀ·x, the narrow transpose of a 3-input layer's; depths past one depth block (300), and widths that are and
-        // are not whole registers (40, 20 fall back to packing on some widths).
-        foreach (var (m, k, n) in new[] { (2, 512, 64), (3, 300, 64), (1, 7, 16), (6, 300, 40), (5, 129, 20), (2, 256, 128) })
+            (256, 2, 64), (512, 3, 64), (7, 1, 16), (37, 4, 128), (13, 2, 40), (33, 5, 64),
+            (2, 512, 64), (3, 300, 64), (1, 7, 16), (6, 300, 40), (5, 129, 20), (2, 256, 128),
+        })
         {
             if (type == typeof(float)) ShallowIsTheChain<float>(layout, path, m, k, n, accumulate);
             else ShallowIsTheChain<double>(layout, path, m, k, n, accumulate);
