@@ -11,7 +11,9 @@ namespace NeuralOde.AutoDiff.Kernels;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Two formulas, both evaluated, one selected per lane (no branch):
+/// Two formulas, one chosen per lane by |x|. A vector whose lanes all fall on one side evaluates only that formula
+/// (hidden-layer pre-activations within ±1 skip the exponential and the division, half the cost); a mixed vector
+/// evaluates both and selects per lane, so each lane's result is the same either way.
 /// </para>
 /// <list type="bullet">
 /// <item>|x| ≤ 1: tanh y = y + y·z·P(z) with z = y², P an odd-part minimax polynomial of degree 6 in z fitted to
@@ -82,6 +84,18 @@ internal readonly struct TanhSingle : IUnaryOperator<float>
     public static Vector128<float> Invoke(Vector128<float> x)
     {
         var y = Vector128.MinNative(Vector128.Create(Clamp), Vector128.Abs(x)); // NaN in the second operand passes
+        var sign = x & Vector128.Create(-0f);
+        var isSmall = Vector128.LessThanOrEqual(y, Vector128.Create(Split));
+        // Each lane takes the same formula either way; a vector whose lanes all fall on one side skips the other.
+        var lanes = isSmall.ExtractMostSignificantBits();
+        if (lanes == 0xFu) return Small(y) | sign;
+        if (lanes == 0) return Big(y) | sign;
+        return Vector128.ConditionalSelect(isSmall, Small(y), Big(y)) | sign;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Small(Vector128<float> y)
+    {
         var z = y * y;
         var p = Vector128.FusedMultiplyAdd(Vector128.Create(P6), z, Vector128.Create(P5));
         p = Vector128.FusedMultiplyAdd(p, z, Vector128.Create(P4));
@@ -89,8 +103,12 @@ internal readonly struct TanhSingle : IUnaryOperator<float>
         p = Vector128.FusedMultiplyAdd(p, z, Vector128.Create(P2));
         p = Vector128.FusedMultiplyAdd(p, z, Vector128.Create(P1));
         p = Vector128.FusedMultiplyAdd(p, z, Vector128.Create(P0));
-        var small = Vector128.FusedMultiplyAdd(y * z, p, y);
+        return Vector128.FusedMultiplyAdd(y * z, p, y);
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Big(Vector128<float> y)
+    {
         var t = y + y;
         var shifted = Vector128.FusedMultiplyAdd(t, Vector128.Create(Log2E), Vector128.Create(Shifter));
         var k = shifted - Vector128.Create(Shifter);
@@ -103,16 +121,25 @@ internal readonly struct TanhSingle : IUnaryOperator<float>
         e = Vector128.FusedMultiplyAdd(e, r, Vector128.Create(E2));
         e = Vector128.FusedMultiplyAdd(e, r * r, r);
         var exp2y = Vector128.FusedMultiplyAdd(twoK, e, twoK);
-        var big = Vector128<float>.One - Vector128.Create(2f) / (exp2y + Vector128<float>.One);
-
-        var magnitude = Vector128.ConditionalSelect(Vector128.LessThanOrEqual(y, Vector128.Create(Split)), small, big);
-        return magnitude | (x & Vector128.Create(-0f));
+        return Vector128<float>.One - Vector128.Create(2f) / (exp2y + Vector128<float>.One);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Invoke(Vector256<float> x)
     {
-        var y = Vector256.MinNative(Vector256.Create(Clamp), Vector256.Abs(x));
+        var y = Vector256.MinNative(Vector256.Create(Clamp), Vector256.Abs(x)); // NaN in the second operand passes
+        var sign = x & Vector256.Create(-0f);
+        var isSmall = Vector256.LessThanOrEqual(y, Vector256.Create(Split));
+        // Each lane takes the same formula either way; a vector whose lanes all fall on one side skips the other.
+        var lanes = isSmall.ExtractMostSignificantBits();
+        if (lanes == 0xFFu) return Small(y) | sign;
+        if (lanes == 0) return Big(y) | sign;
+        return Vector256.ConditionalSelect(isSmall, Small(y), Big(y)) | sign;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Small(Vector256<float> y)
+    {
         var z = y * y;
         var p = Vector256.FusedMultiplyAdd(Vector256.Create(P6), z, Vector256.Create(P5));
         p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(P4));
@@ -120,8 +147,12 @@ internal readonly struct TanhSingle : IUnaryOperator<float>
         p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(P2));
         p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(P1));
         p = Vector256.FusedMultiplyAdd(p, z, Vector256.Create(P0));
-        var small = Vector256.FusedMultiplyAdd(y * z, p, y);
+        return Vector256.FusedMultiplyAdd(y * z, p, y);
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Big(Vector256<float> y)
+    {
         var t = y + y;
         var shifted = Vector256.FusedMultiplyAdd(t, Vector256.Create(Log2E), Vector256.Create(Shifter));
         var k = shifted - Vector256.Create(Shifter);
@@ -134,16 +165,25 @@ internal readonly struct TanhSingle : IUnaryOperator<float>
         e = Vector256.FusedMultiplyAdd(e, r, Vector256.Create(E2));
         e = Vector256.FusedMultiplyAdd(e, r * r, r);
         var exp2y = Vector256.FusedMultiplyAdd(twoK, e, twoK);
-        var big = Vector256<float>.One - Vector256.Create(2f) / (exp2y + Vector256<float>.One);
-
-        var magnitude = Vector256.ConditionalSelect(Vector256.LessThanOrEqual(y, Vector256.Create(Split)), small, big);
-        return magnitude | (x & Vector256.Create(-0f));
+        return Vector256<float>.One - Vector256.Create(2f) / (exp2y + Vector256<float>.One);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Invoke(Vector512<float> x)
     {
-        var y = Vector512.MinNative(Vector512.Create(Clamp), Vector512.Abs(x));
+        var y = Vector512.MinNative(Vector512.Create(Clamp), Vector512.Abs(x)); // NaN in the second operand passes
+        var sign = x & Vector512.Create(-0f);
+        var isSmall = Vector512.LessThanOrEqual(y, Vector512.Create(Split));
+        // Each lane takes the same formula either way; a vector whose lanes all fall on one side skips the other.
+        var lanes = isSmall.ExtractMostSignificantBits();
+        if (lanes == 0xFFFFul) return Small(y) | sign;
+        if (lanes == 0) return Big(y) | sign;
+        return Vector512.ConditionalSelect(isSmall, Small(y), Big(y)) | sign;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Small(Vector512<float> y)
+    {
         var z = y * y;
         var p = Vector512.FusedMultiplyAdd(Vector512.Create(P6), z, Vector512.Create(P5));
         p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(P4));
@@ -151,8 +191,12 @@ internal readonly struct TanhSingle : IUnaryOperator<float>
         p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(P2));
         p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(P1));
         p = Vector512.FusedMultiplyAdd(p, z, Vector512.Create(P0));
-        var small = Vector512.FusedMultiplyAdd(y * z, p, y);
+        return Vector512.FusedMultiplyAdd(y * z, p, y);
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Big(Vector512<float> y)
+    {
         var t = y + y;
         var shifted = Vector512.FusedMultiplyAdd(t, Vector512.Create(Log2E), Vector512.Create(Shifter));
         var k = shifted - Vector512.Create(Shifter);
@@ -165,9 +209,6 @@ internal readonly struct TanhSingle : IUnaryOperator<float>
         e = Vector512.FusedMultiplyAdd(e, r, Vector512.Create(E2));
         e = Vector512.FusedMultiplyAdd(e, r * r, r);
         var exp2y = Vector512.FusedMultiplyAdd(twoK, e, twoK);
-        var big = Vector512<float>.One - Vector512.Create(2f) / (exp2y + Vector512<float>.One);
-
-        var magnitude = Vector512.ConditionalSelect(Vector512.LessThanOrEqual(y, Vector512.Create(Split)), small, big);
-        return magnitude | (x & Vector512.Create(-0f));
+        return Vector512<float>.One - Vector512.Create(2f) / (exp2y + Vector512<float>.One);
     }
 }

@@ -92,6 +92,26 @@ internal sealed class TanhSingleTests
         }
     }
 
+    [TestCaseSource(nameof(Widths))]
+    public void VectorsWhollyOnOneSideOfTheSplit_AreBitwiseTheScalarFormula(GemmPath path)
+    {
+        // Runs of 64 lanes (whole vectors at every width) all within |x| ≤ 1, all above it, then alternating lanes,
+        // with the split's neighbours and NaN: the kernel's one-formula shortcuts must give each lane's mixed result.
+        var random = new Random(20261204);
+        float[] x = new float[256];
+        for (int i = 0; i < 64; i++) x[i] = (float)((random.NextDouble() * 2 - 1) * (i % 8 == 0 ? 1.0 : 0.7));
+        for (int i = 64; i < 128; i++) x[i] = (float)((random.NextDouble() < 0.5 ? -1 : 1) * (1.0000001 + random.NextDouble() * 11));
+        for (int i = 128; i < 192; i++) x[i] = i % 2 == 0 ? x[i - 128] : x[i - 64];
+        for (int i = 192; i < 256; i++) x[i] = (i % 4) switch { 0 => 1f, 1 => 1.0000001f, 2 => -0.99999994f, _ => -1.0000001f };
+        x[3] = float.NaN;
+        x[70] = float.NaN;
+        x[100] = float.PositiveInfinity;
+        var vector = new float[x.Length];
+        ElementwiseDriver.Apply<float, TanhSingle>(x, vector, path);
+        for (int i = 0; i < x.Length; i++)
+            Assert.That(BitConverter.SingleToInt32Bits(vector[i]), Is.EqualTo(BitConverter.SingleToInt32Bits(TanhSingle.Invoke(x[i]))), $"{path}, x[{i}] = {x[i]:R}");
+    }
+
     [Test]
     public void TanhOp_InFloat_RunsThisKernel_AndInDoubleTensorPrimitives()
     {
