@@ -157,18 +157,24 @@ internal static class GemmBlocked<T, TVector, TOps>
             ref T destination = ref Unsafe.Add(ref packed, j0 * kc);
             ref T source = ref Unsafe.Add(ref b, (nint)(jc + j0) * k + pc);
             int fastColumns = 0;
-            if (typeof(T) == typeof(float) && typeof(TVector) == typeof(Vector512<float>) && Avx512F.IsSupported)
+            int registerBlock = typeof(T) != typeof(float) ? 0
+                : typeof(TVector) == typeof(Vector512<float>) && Avx512F.IsSupported ? 16
+                : typeof(TVector) == typeof(Vector256<float>) && Avx.IsSupported ? 8 : 0;
+            if (registerBlock > 0)
             {
-                // Whole 16×16 blocks in registers; the scalar loop below does the rest (columns past the last whole block).
-                fastColumns = columns / 16 * 16;
-                int fastDepth = kc / 16 * 16;
+                // Whole blocks in registers; the scalar loop below does the rest (columns past the last whole block).
+                fastColumns = columns / registerBlock * registerBlock;
+                int fastDepth = kc / registerBlock * registerBlock;
                 ref float fs = ref Unsafe.As<T, float>(ref source);
                 ref float fd = ref Unsafe.As<T, float>(ref destination);
-                for (int p0 = 0; p0 < fastDepth; p0 += 16)
+                for (int p0 = 0; p0 < fastDepth; p0 += registerBlock)
                 {
-                    for (int jj0 = 0; jj0 < fastColumns; jj0 += 16)
+                    for (int jj0 = 0; jj0 < fastColumns; jj0 += registerBlock)
                     {
-                        GemmTranspose.Block16(ref Unsafe.Add(ref fs, (nint)jj0 * k + p0), k, ref Unsafe.Add(ref fd, (nint)p0 * paddedColumns + jj0), paddedColumns);
+                        ref float from = ref Unsafe.Add(ref fs, (nint)jj0 * k + p0);
+                        ref float to = ref Unsafe.Add(ref fd, (nint)p0 * paddedColumns + jj0);
+                        if (registerBlock == 16) GemmTranspose.Block16(ref from, k, ref to, paddedColumns);
+                        else GemmTranspose.Block8(ref from, k, ref to, paddedColumns);
                     }
                 }
                 for (int p = fastDepth; p < kc; p++)

@@ -61,4 +61,43 @@ internal static class GemmTranspose
         Avx512F.Shuffle4x128(s1, s3, 0x88).StoreUnsafe(ref Unsafe.Add(ref destination, 8 * stride));
         Avx512F.Shuffle4x128(s1, s3, 0xDD).StoreUnsafe(ref Unsafe.Add(ref destination, 12 * stride));
     }
+
+    /// <summary>destination[q·destinationStride + r] = source[r·sourceStride + q] for r, q in 0..7 (needs AVX).</summary>
+    /// <remarks>
+    /// Interleave pairs of rows (unpack ps), then pairs of pairs (unpack pd), which leaves 128-bit lane L of s[c] holding
+    /// column 4L + c of four rows; one 128-bit lane permute per column joins the two row groups.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Block8(ref float source, nint sourceStride, ref float destination, nint destinationStride)
+    {
+        Interleave8(ref source, sourceStride, out var s0, out var s1, out var s2, out var s3);
+        Interleave8(ref Unsafe.Add(ref source, 4 * sourceStride), sourceStride, out var s4, out var s5, out var s6, out var s7);
+        // Permute2x128(a, b, 0x20) = a's low lane, b's low lane; 0x31 = the high lanes.
+        Avx.Permute2x128(s0, s4, 0x20).StoreUnsafe(ref destination);
+        Avx.Permute2x128(s1, s5, 0x20).StoreUnsafe(ref Unsafe.Add(ref destination, destinationStride));
+        Avx.Permute2x128(s2, s6, 0x20).StoreUnsafe(ref Unsafe.Add(ref destination, 2 * destinationStride));
+        Avx.Permute2x128(s3, s7, 0x20).StoreUnsafe(ref Unsafe.Add(ref destination, 3 * destinationStride));
+        Avx.Permute2x128(s0, s4, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 4 * destinationStride));
+        Avx.Permute2x128(s1, s5, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 5 * destinationStride));
+        Avx.Permute2x128(s2, s6, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 6 * destinationStride));
+        Avx.Permute2x128(s3, s7, 0x31).StoreUnsafe(ref Unsafe.Add(ref destination, 7 * destinationStride));
+    }
+
+    /// <summary>Rows r0..r3 in; lane L of output c holds column 4L + c of the four rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave8(ref float rows, nint stride, out Vector256<float> c0, out Vector256<float> c1, out Vector256<float> c2, out Vector256<float> c3)
+    {
+        var r0 = Vector256.LoadUnsafe(ref rows);
+        var r1 = Vector256.LoadUnsafe(ref Unsafe.Add(ref rows, stride));
+        var r2 = Vector256.LoadUnsafe(ref Unsafe.Add(ref rows, 2 * stride));
+        var r3 = Vector256.LoadUnsafe(ref Unsafe.Add(ref rows, 3 * stride));
+        var t0 = Avx.UnpackLow(r0, r1).AsDouble();
+        var t1 = Avx.UnpackHigh(r0, r1).AsDouble();
+        var t2 = Avx.UnpackLow(r2, r3).AsDouble();
+        var t3 = Avx.UnpackHigh(r2, r3).AsDouble();
+        c0 = Avx.UnpackLow(t0, t2).AsSingle();
+        c1 = Avx.UnpackHigh(t0, t2).AsSingle();
+        c2 = Avx.UnpackLow(t1, t3).AsSingle();
+        c3 = Avx.UnpackHigh(t1, t3).AsSingle();
+    }
 }
