@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using BenchmarkDotNet.Attributes;
 using NeuralOde.AutoDiff.Kernels;
+using NeuralOde.Core.Data;
 
 namespace NeuralOde.Benchmarks.Kernels;
 
@@ -28,7 +29,7 @@ public class TanhBench
     public void Setup()
     {
         var random = new Random(20261203);
-        x = Enumerable.Range(0, Length).Select(_ => (float)(Input == "uniform3" ? (random.NextDouble() * 2 - 1) * 3 : 0.3 * Normal(random))).ToArray();
+        x = Enumerable.Range(0, Length).Select(_ => (float)(Input == "uniform3" ? (random.NextDouble() * 2 - 1) * 3 : 0.3 * SeededNormal.Next(random))).ToArray();
         y = new float[Length];
     }
 
@@ -37,7 +38,4 @@ public class TanhBench
 
     [Benchmark]
     public void TanhSingleKernel() => ElementwiseDriver.Apply<float, TanhSingle>(x, y);
-
-    private static double Normal(Random random) =>
-        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }
