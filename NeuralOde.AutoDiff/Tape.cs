@@ -29,6 +29,9 @@ public sealed class Tape<T>
     private readonly Arena<T> gradients;
     private readonly List<ParameterSet<T>> sets = [];
     private readonly List<ICustomBackward<T>> customOps = [];
+    // The values of transient nodes (see PushTransient): one buffer, overwritten by each one recorded or recomputed.
+    private T[] transient = [];
+    private const int TransientChunk = int.MinValue;
     private TapeNode[] nodes = new TapeNode[256];
     private int count;
     private int epoch;
@@ -179,6 +182,9 @@ public sealed class Tape<T>
             {
                 ref var node = ref nodes[i];
                 if (!node.RequiresGrad || node.GradChunk < 0 || node.Op <= OpKind.Parameter) continue;
+                // A transient input's value was overwritten after this node read it: recompute it for this node's
+                // backward and its own, which the sweep reaches before any other transient node is recorded or read.
+                if (node.Input0 >= 0 && nodes[node.Input0].ValueChunk == TransientChunk) Ops.RecomputeTransient(this, node.Input0);
                 OpBackward.Run(this, i);
             }
         }
@@ -266,13 +272,31 @@ public sealed class Tape<T>
         return index;
     }
 
+    /// <summary>
+    /// Records a node whose value is not kept: it lives in one buffer that the next transient node overwrites, so only
+    /// the node recorded right after it (its sole consumer, as input 0) may read it, and the reverse sweep recomputes it
+    /// (<see cref="Ops.RecomputeTransient{T}"/>) before that consumer's backward.
+    /// </summary>
+    internal int PushTransient(OpKind op, Shape shape, bool requiresGrad, int input0, int input1, int input2)
+    {
+        int index = NewNode(op, shape, requiresGrad);
+        ref var node = ref nodes[index];
+        node.Input0 = input0;
+        node.Input1 = input1;
+        node.Input2 = input2;
+        node.ValueChunk = TransientChunk;
+        if (transient.Length < shape.Length) transient = GC.AllocateUninitializedArray<T>(shape.Length);
+        return index;
+    }
+
     internal bool RequiresGrad(int index) => nodes[index].RequiresGrad;
 
     internal Span<T> Value(int index)
     {
         ref var node = ref nodes[index];
-        return node.ValueChunk >= 0
-            ? values.Get(node.ValueChunk, node.ValueOffset, node.Shape.Length)
+        if (node.ValueChunk >= 0) return values.Get(node.ValueChunk, node.ValueOffset, node.Shape.Length);
+        return node.ValueChunk == TransientChunk
+            ? transient.AsSpan(0, node.Shape.Length)
             : sets[-1 - node.ValueChunk].FrozenValues.AsSpan(node.ValueOffset, node.Shape.Length);
     }
 

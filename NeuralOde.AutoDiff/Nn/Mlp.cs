@@ -86,6 +86,11 @@ public sealed class Mlp<T>
     /// <param name="x">The input, B × <see cref="Inputs"/>.</param>
     /// <param name="t">The time (ignored when <see cref="TimeInput"/> is None).</param>
     /// <returns>The output, B × <see cref="Outputs"/>.</returns>
+    /// <remarks>
+    /// Once the tape holds 16 MiB of values, a network whose first layer has at most 4 inputs (t's column counted) stops
+    /// keeping that layer's output: the reverse sweep recomputes it from x, to the same bits. Backprop through a long
+    /// solve then keeps half as much for a 2→64→64→2 network, at one narrow product and one activation an evaluation.
+    /// </remarks>
     /// <exception cref="ArgumentException">x does not have <see cref="Inputs"/> columns.</exception>
     public Var<T> Forward(Tape<T> tape, Var<T> x, T t)
     {
@@ -103,9 +108,30 @@ public sealed class Mlp<T>
         }
 
         var z = TimeInput == TimeInput.Concat ? Ops.ConcatColumns(x, tape.Full(new Shape(x.Shape.Rows, 1), t)) : x;
-        for (int i = 0; i < dense.Length; i++) z = dense[i].Forward(tape, z, i < dense.Length - 1 ? Activation : Activation.Identity);
+        int first = 0;
+        if (dense.Length >= 2 && dense[0].Inputs <= RecomputedMaxInputs && tape.ValueBytesInUse >= RecomputeFromValueBytes)
+        {
+            var (a, b) = (dense[0], dense[1]);
+            z = Ops.LinearPairRecomputingHidden(
+                z, tape.Parameter(a.Weight), a.Bias is null ? null : tape.Parameter(a.Bias), Activation,
+                tape.Parameter(b.Weight), b.Bias is null ? null : tape.Parameter(b.Bias), dense.Length > 2 ? Activation : Activation.Identity);
+            first = 2;
+        }
+        for (int i = first; i < dense.Length; i++) z = dense[i].Forward(tape, z, i < dense.Length - 1 ? Activation : Activation.Identity);
         return z;
     }
+
+    /// <summary>The widest first layer (counting t's column) whose output a long recording recomputes instead of keeping.</summary>
+    internal const int RecomputedMaxInputs = 4;
+
+    /// <summary>
+    /// The tape's value memory from which <see cref="Forward(Tape{T}, Var{T}, T)"/> stops keeping the first hidden layer
+    /// of a narrow-input network (<see cref="RecomputedMaxInputs"/>): the reverse sweep recomputes it from x (in × hidden
+    /// multiply–adds and the activation a row) rather than storing hidden values a row. Below this size a recording stays in
+    /// cache and keeping is cheaper; above it, backprop through a long solve writes half as much memory (a 2→64→64→2
+    /// network keeps one 64-wide layer an evaluation instead of two). The gradients are the same bits either way.
+    /// </summary>
+    internal const long RecomputeFromValueBytes = 16L << 20;
 
     /// <summary>Records f(x, t) and the Jacobian–vector products J·ẋ for K tangents stacked by rows.</summary>
     /// <param name="tape">The tape.</param>

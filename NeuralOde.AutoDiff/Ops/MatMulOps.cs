@@ -33,6 +33,30 @@ public static partial class Ops
     /// </remarks>
     /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
     public static Var<T> Linear<T>(Var<T> x, Var<T> weight, Var<T>? bias, Activation activation = Activation.Identity)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        PushLinear(x, weight, bias, activation, transient: false);
+
+    /// <summary>
+    /// σ₂(σ₁(x·W₁ᵀ + b₁)·W₂ᵀ + b₂): two <see cref="Linear{T}"/> nodes whose hidden value is not kept but recomputed in the
+    /// reverse sweep (the same kernels on the same inputs, so the same bits). Worth it when x is narrow: the recompute
+    /// costs in·hidden multiply–adds a row, while keeping the hidden value costs hidden elements a row of memory, written
+    /// once and read back from DRAM after a long recording.
+    /// </summary>
+    internal static Var<T> LinearPairRecomputingHidden<T>(Var<T> x, Var<T> weight1, Var<T>? bias1, Activation activation1, Var<T> weight2, Var<T>? bias2, Activation activation2)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        PushLinear(PushLinear(x, weight1, bias1, activation1, transient: true), weight2, bias2, activation2, transient: false);
+
+    /// <summary>Recomputes the value of transient Linear node <paramref name="index"/> from its inputs.</summary>
+    internal static void RecomputeTransient<T>(Tape<T> tape, int index)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var node = ref tape.Node(index);
+        if (node.Op != OpKind.Linear) throw new InvalidOperationException($"Only Linear nodes are recorded transient, not {node.Op}.");
+        Shape sx = tape.Node(node.Input0).Shape, sw = tape.Node(node.Input1).Shape;
+        LinearForward(tape.Value(node.Input0), tape.Value(node.Input1), node.Input2 >= 0 ? tape.Value(node.Input2) : default, tape.Value(index), sx.Rows, sx.Cols, sw.Rows, (Activation)node.IntArg0);
+    }
+
+    private static Var<T> PushLinear<T>(Var<T> x, Var<T> weight, Var<T>? bias, Activation activation, bool transient)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (tape, ix, iw) = Pair(x, weight, nameof(Linear), sameShape: false);
@@ -46,7 +70,10 @@ public static partial class Ops
             if (tape.Node(ib).Shape != new Shape(1, sw.Rows)) ThrowHelper.ShapeMismatch(nameof(bias), tape.Node(ib).Shape, new Shape(1, sw.Rows), nameof(Linear));
         }
         var shape = new Shape(sx.Rows, sw.Rows);
-        int index = tape.Push(OpKind.Linear, shape, AnyRequiresGrad(tape, ix, iw, ib), ix, iw, ib);
+        bool requiresGrad = AnyRequiresGrad(tape, ix, iw, ib);
+        int index = transient
+            ? tape.PushTransient(OpKind.Linear, shape, requiresGrad, ix, iw, ib)
+            : tape.Push(OpKind.Linear, shape, requiresGrad, ix, iw, ib);
         tape.Node(index).IntArg0 = (int)activation;
         var y = tape.Value(index);
         LinearForward(tape.Value(ix), tape.Value(iw), ib >= 0 ? tape.Value(ib) : default, y, sx.Rows, sx.Cols, sw.Rows, activation);
