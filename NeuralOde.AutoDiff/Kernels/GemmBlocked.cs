@@ -31,6 +31,9 @@ internal static class GemmBlocked<T, TVector, TOps>
     /// <summary>Rows of A per pass over the panels (a multiple of 6 and 4; 240 × 128 doubles = 240 KiB, inside L2).</summary>
     public const int RowBlock = 240;
 
+    /// <summary>The most registers per row of C a micro-tile has (<see cref="GemmMicroKernel"/>).</summary>
+    private const int MaxTileVectors = 4;
+
     /// <summary>Elements of the per-thread workspace: one packed block plus one edge tile.</summary>
     public const int WorkspaceLength = DepthBlock * ColumnBlock + 6 * 64;
 
@@ -56,7 +59,9 @@ internal static class GemmBlocked<T, TVector, TOps>
 
         int width = TOps.Count;
         int tileRows = TOps.TileRows;
-        int panelWidth = TOps.TileVectors * width;
+        // A C of at most two rows (a 2-output layer's weight gradient, or the transposed C of a narrow product) gets
+        // panels of four registers: a 2 × TileVectors tile would hold too few accumulators to hide the FMA latency.
+        int panelWidth = (rowEnd - rowStart <= 2 ? Math.Max(TOps.TileVectors, MaxTileVectors) : TOps.TileVectors) * width;
         nint aRowStride = aTransposed ? 1 : k;
         nint aStep = aTransposed ? m : 1;
         T[] buffer = workspace ??= new T[WorkspaceLength];
@@ -75,8 +80,8 @@ internal static class GemmBlocked<T, TVector, TOps>
                 int kc = Math.Min(DepthBlock, k - pc);
                 if (!inPlace)
                 {
-                    if (bTransposed) PackTransposed(ref b, k, pc, kc, jc, nc, ref packed);
-                    else PackRows(ref b, n, pc, kc, jc, nc, ref packed);
+                    if (bTransposed) PackTransposed(ref b, k, pc, kc, jc, nc, panelWidth, ref packed);
+                    else PackRows(ref b, n, pc, kc, jc, nc, panelWidth, ref packed);
                 }
                 bool loadC = accumulate || pc > 0;
 
@@ -115,10 +120,9 @@ internal static class GemmBlocked<T, TVector, TOps>
 
     /// <summary>Packs B[pc.., jc..] of a row-major k×n B (NN, TN) into panels of kc rows × panel width, zero-padded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackRows(ref T b, int n, int pc, int kc, int jc, int nc, ref T packed)
+    private static void PackRows(ref T b, int n, int pc, int kc, int jc, int nc, int panelWidth, ref T packed)
     {
         int width = TOps.Count;
-        int panelWidth = TOps.TileVectors * width;
         for (int j0 = 0; j0 < nc; j0 += panelWidth)
         {
             int columns = Math.Min(panelWidth, nc - j0);
@@ -145,11 +149,10 @@ internal static class GemmBlocked<T, TVector, TOps>
     /// L1 sets); either made the 512³ NT product spend more time packing than multiplying.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackTransposed(ref T b, int k, int pc, int kc, int jc, int nc, ref T packed)
+    private static void PackTransposed(ref T b, int k, int pc, int kc, int jc, int nc, int panelWidth, ref T packed)
     {
         const int Block = 8;
         int width = TOps.Count;
-        int panelWidth = TOps.TileVectors * width;
         for (int j0 = 0; j0 < nc; j0 += panelWidth)
         {
             int columns = Math.Min(panelWidth, nc - j0);

@@ -114,11 +114,12 @@ internal sealed class GemmTests
         // products: the depths of a first layer (2, 3 inputs) and a 2-output layer's input gradient, with partial tiles
         // (7, 13, 37 rows; 40 columns) and signed zeros. Few-row products (at most one micro-tile of rows, where a
         // row-major B is read in place, unpacked): a 2-output layer's weight gradient gᵀ·x, the narrow transpose of a
-        // 3-input layer's, depths past one depth block (300), and widths that are and are not whole registers.
+        // 3-input layer's, depths past one depth block (300), and widths that are and are not whole registers (C of one or two
+        // rows runs in panels of four registers, so 75 and 100 columns end in a partial panel).
         foreach (var (m, k, n) in new[]
         {
             (256, 2, 64), (512, 3, 64), (7, 1, 16), (37, 4, 128), (13, 2, 40), (33, 5, 64),
-            (2, 512, 64), (3, 300, 64), (1, 7, 16), (6, 300, 40), (5, 129, 20), (2, 256, 128),
+            (2, 512, 64), (3, 300, 64), (1, 7, 16), (6, 300, 40), (5, 129, 20), (2, 256, 128), (2, 130, 75), (1, 3, 100),
         })
         {
             if (type == typeof(float)) ShallowIsTheChain<float>(layout, path, m, k, n, accumulate);
