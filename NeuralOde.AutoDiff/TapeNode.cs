@@ -4,7 +4,8 @@ namespace NeuralOde.AutoDiff;
 /// <remarks>
 /// A value lives in the tape's value arena at (<see cref="ValueChunk"/>, <see cref="ValueOffset"/>); a negative chunk
 /// −(s + 1) means the value is the flat array of the tape's s-th registered parameter set (a parameter leaf, never
-/// copied), and <c>int.MinValue</c> marks a transient value (<see cref="Tape{T}.PushTransient"/>). The gradient buffer is made lazily in the reverse sweep (chunk −1 until then).
+/// copied), and <c>int.MinValue</c> marks a transient value (<see cref="Tape{T}.PushTransient"/>). The gradient buffer
+/// is made lazily in the reverse sweep (chunk −1 until then).
 /// </remarks>
 internal struct TapeNode
 {
