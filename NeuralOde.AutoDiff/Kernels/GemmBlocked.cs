@@ -31,9 +31,6 @@ internal static class GemmBlocked<T, TVector, TOps>
     /// <summary>Rows of A per pass over the panels (a multiple of 6 and 4; 240 × 128 doubles = 240 KiB, inside L2).</summary>
     public const int RowBlock = 240;
 
-    /// <summary>The most registers per row of C a micro-tile has (<see cref="GemmMicroKernel"/>).</summary>
-    private const int MaxTileVectors = 4;
-
     /// <summary>Elements of the per-thread workspace: one packed block plus one edge tile.</summary>
     public const int WorkspaceLength = DepthBlock * ColumnBlock + 6 * 64;
 
@@ -61,7 +58,7 @@ internal static class GemmBlocked<T, TVector, TOps>
         int tileRows = TOps.TileRows;
         // A C of at most two rows (a 2-output layer's weight gradient, or the transposed C of a narrow product) gets
         // panels of four registers: a 2 × TileVectors tile would hold too few accumulators to hide the FMA latency.
-        int panelWidth = (rowEnd - rowStart <= 2 ? Math.Max(TOps.TileVectors, MaxTileVectors) : TOps.TileVectors) * width;
+        int panelWidth = (rowEnd - rowStart <= 2 ? GemmMicroKernel.MaxVectors : TOps.TileVectors) * width;
         nint aRowStride = aTransposed ? 1 : k;
         nint aStep = aTransposed ? m : 1;
         T[] buffer = workspace ??= new T[WorkspaceLength];

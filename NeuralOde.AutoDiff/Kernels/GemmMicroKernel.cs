@@ -13,6 +13,9 @@ namespace NeuralOde.AutoDiff.Kernels;
 /// </remarks>
 internal static class GemmMicroKernel
 {
+    /// <summary>The most registers per row of C a tile has (<see cref="Run{T, TVector, TOps}"/> dispatches 1 to this).</summary>
+    public const int MaxVectors = 4;
+
     /// <summary>Dispatches a tile of <paramref name="rows"/> rows and <paramref name="vectors"/> registers per row to its specialised kernel.</summary>
     public static void Run<T, TVector, TOps>(int rows, int vectors, ref T a, nint aRowStride, nint aStep, ref T b, nint bRowStride, int kc, ref T c, nint cRowStride, bool loadC)
         where T : unmanaged where TVector : unmanaged where TOps : IGemmVector<T, TVector>
@@ -38,7 +41,7 @@ internal static class GemmMicroKernel
             case 2: Tile<T, TVector, TOps, TRows, GemmTwo>(ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
             case 3: Tile<T, TVector, TOps, TRows, GemmThree>(ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
             case 4: Tile<T, TVector, TOps, TRows, GemmFour>(ref a, aRowStride, aStep, ref b, bRowStride, kc, ref c, cRowStride, loadC); break;
-            default: throw new ArgumentOutOfRangeException(nameof(vectors), vectors, "A micro-tile has 1 to 4 registers per row.");
+            default: throw new ArgumentOutOfRangeException(nameof(vectors), vectors, $"A micro-tile has 1 to {MaxVectors} registers per row.");
         }
     }
 

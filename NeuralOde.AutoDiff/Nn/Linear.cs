@@ -53,8 +53,13 @@ public sealed class Linear<T>
     public Var<T> Forward(Tape<T> tape, Var<T> x, Activation activation = Activation.Identity)
     {
         ArgumentNullException.ThrowIfNull(tape);
-        return Ops.Linear(x, tape.Parameter(Weight), Bias is null ? null : tape.Parameter(Bias), activation);
+        var (weight, bias) = RecordParameters(tape);
+        return Ops.Linear(x, weight, bias, activation);
     }
+
+    /// <summary>The weight and bias (null without one) as parameter leaves of <paramref name="tape"/>.</summary>
+    internal (Var<T> Weight, Var<T>? Bias) RecordParameters(Tape<T> tape) =>
+        (tape.Parameter(Weight), Bias is null ? null : tape.Parameter(Bias));
 
     /// <summary>Records the output and its tangent: ẏ = σ'(x·Wᵀ + b) ⊙ (ẋ·Wᵀ), for K stacked tangents.</summary>
     /// <param name="tape">The tape.</param>

@@ -111,10 +111,9 @@ public sealed class Mlp<T>
         int first = 0;
         if (dense.Length >= 2 && dense[0].Inputs <= RecomputedMaxInputs && tape.ValueBytesInUse >= RecomputeFromValueBytes)
         {
-            var (a, b) = (dense[0], dense[1]);
-            z = Ops.LinearPairRecomputingHidden(
-                z, tape.Parameter(a.Weight), a.Bias is null ? null : tape.Parameter(a.Bias), Activation,
-                tape.Parameter(b.Weight), b.Bias is null ? null : tape.Parameter(b.Bias), dense.Length > 2 ? Activation : Activation.Identity);
+            var (w0, b0) = dense[0].RecordParameters(tape);
+            var (w1, b1) = dense[1].RecordParameters(tape);
+            z = Ops.LinearPairRecomputingHidden(z, w0, b0, Activation, w1, b1, dense.Length > 2 ? Activation : Activation.Identity);
             first = 2;
         }
         for (int i = first; i < dense.Length; i++) z = dense[i].Forward(tape, z, i < dense.Length - 1 ? Activation : Activation.Identity);
